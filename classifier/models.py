@@ -1,0 +1,141 @@
+from django.conf import settings
+from django.core.files.storage import storages
+from django.db import models
+from django.db.models import Q
+
+
+def meme_storage():
+    """Return the storage meme files live in (see STORAGES["memes"])."""
+    return storages["memes"]
+
+
+class LabelSet(models.Model):
+    """A classification task: the classes a meme can be given, e.g. sentiment."""
+
+    name = models.SlugField(max_length=64, unique=True)
+    classes = models.JSONField(help_text="Ordered list of class names.")
+    # The class moderators watch for (e.g. "negative"); blank when none is special.
+    alert_class = models.CharField(max_length=64, blank=True)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ModelVersion(models.Model):
+    """A trained model for one label set, stored as a folder that ml.load_model reads."""
+
+    label_set = models.ForeignKey(LabelSet, on_delete=models.PROTECT, related_name="versions")
+    version = models.CharField(max_length=128, unique=True)
+    # Relative to BASE_DIR when the folder is inside the repository (the shipped default),
+    # absolute otherwise (versions trained into ML_MODEL_ROOT).
+    artifact_path = models.CharField(max_length=500)
+    metrics = models.JSONField(default=dict, blank=True)
+    training_counts = models.JSONField(default=dict, blank=True)
+    parent = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="children"
+    )
+    triggered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    is_active = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["label_set"],
+                condition=Q(is_active=True),
+                name="one_active_model_version_per_label_set",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.version
+
+
+class Meme(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        PROCESSING = "processing", "Processing"
+        CLASSIFIED = "classified", "Classified"
+        FAILED = "failed", "Failed"
+
+    # SHA-256 of the bytes the user uploaded: the same bytes always find this meme.
+    sha256 = models.CharField(max_length=64, unique=True)
+    # A normalised copy (upright, 8-bit, metadata stripped) named after sha256; see
+    # classifier/validation.py for why the original bytes are not kept.
+    image = models.FileField(storage=meme_storage, max_length=255)
+    original_name = models.CharField(max_length=255, blank=True)
+    # Content type of the stored file (image/jpeg or image/png).
+    content_type = models.CharField(max_length=32)
+    # Size of the upload as received, in bytes.
+    size_bytes = models.PositiveIntegerField()
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    uploader = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="memes",
+    )
+    caption = models.TextField(blank=True, help_text="Text typed by the uploader.")
+    ocr_text = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    failure_reason = models.TextField(blank=True)
+    # Classification runs started; a meme whose worker keeps dying is given up on.
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    processing_started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"meme {self.pk} ({self.original_name or self.sha256[:12]})"
+
+    @property
+    def is_done(self) -> bool:
+        return self.status in (self.Status.CLASSIFIED, self.Status.FAILED)
+
+
+class Prediction(models.Model):
+    """One classification of a meme for one label set; reclassifying adds another."""
+
+    meme = models.ForeignKey(Meme, on_delete=models.CASCADE, related_name="predictions")
+    label_set = models.ForeignKey(LabelSet, on_delete=models.PROTECT, related_name="predictions")
+    model_version = models.ForeignKey(
+        ModelVersion, on_delete=models.PROTECT, related_name="predictions"
+    )
+    label = models.CharField(max_length=64)
+    probabilities = models.JSONField(help_text="{class: probability}")
+    # Probability of the predicted class.
+    confidence = models.FloatField()
+    # Top-1 minus top-2 probability: small margins are the uncertain ones.
+    margin = models.FloatField()
+    # Shannon entropy of the probabilities, in nats.
+    entropy = models.FloatField()
+    duration_ms = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["meme", "label_set", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.label_set}: {self.label} ({self.confidence:.2f})"

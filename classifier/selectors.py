@@ -1,0 +1,68 @@
+"""Reads for the classifier app."""
+
+from datetime import timedelta
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from classifier.models import LabelSet, Meme, ModelVersion, Prediction
+
+
+def meme_get(*, meme_id: int) -> Meme:
+    return Meme.objects.select_related("uploader").get(pk=meme_id)
+
+
+def meme_find_by_sha256(*, sha256: str) -> Meme | None:
+    return Meme.objects.filter(sha256=sha256).first()
+
+
+def memes_recent(*, limit: int = 12) -> QuerySet[Meme]:
+    return Meme.objects.order_by("-created_at")[:limit]
+
+
+def memes_stale(*, older_than: timedelta) -> QuerySet[Meme]:
+    """Return memes waiting or processing for longer than `older_than`.
+
+    A pending meme whose enqueue was lost (broker down at commit time) and a processing
+    meme whose worker died both end up here.
+    """
+    cutoff = timezone.now() - older_than
+    processing = Meme.objects.filter(
+        status=Meme.Status.PROCESSING, processing_started_at__lt=cutoff
+    )
+    pending = Meme.objects.filter(status=Meme.Status.PENDING, queued_at__lt=cutoff)
+    return (processing | pending).order_by("pk")
+
+
+def meme_latest_predictions(*, meme: Meme) -> list[Prediction]:
+    """Return the latest prediction of each label set for `meme`, by label set name."""
+    latest: dict[int, Prediction] = {}
+    predictions = (
+        Prediction.objects.filter(meme=meme)
+        .select_related("label_set", "model_version")
+        .order_by("-created_at", "-id")
+    )
+    for prediction in predictions:
+        latest.setdefault(prediction.label_set_id, prediction)
+    return sorted(latest.values(), key=lambda p: p.label_set.name)
+
+
+def model_versions_active() -> list[ModelVersion]:
+    """Return the active model version of every label set that has one."""
+    return list(
+        ModelVersion.objects.filter(is_active=True)
+        .select_related("label_set")
+        .order_by("label_set__name")
+    )
+
+
+def model_version_active(*, label_set: str) -> ModelVersion | None:
+    return (
+        ModelVersion.objects.filter(is_active=True, label_set__name=label_set)
+        .select_related("label_set")
+        .first()
+    )
+
+
+def label_set_get(*, name: str) -> LabelSet:
+    return LabelSet.objects.get(name=name)

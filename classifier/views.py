@@ -1,0 +1,85 @@
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+from django.views.static import serve
+
+from classifier import selectors, services
+from classifier.forms import MemeUploadForm
+from classifier.models import Meme
+
+
+def upload_access(view):
+    """Require a login unless ALLOW_ANONYMOUS_UPLOAD is on."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not (settings.ALLOW_ANONYMOUS_UPLOAD or request.user.is_authenticated):
+            return redirect_to_login(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@upload_access
+def upload(request):
+    form = MemeUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        image = form.cleaned_data["image"]
+        meme, created = services.meme_create(
+            image=image, uploader=request.user, caption=form.cleaned_data["caption"]
+        )
+        for note in image.notes:
+            messages.info(request, note)
+        if not created:
+            messages.info(request, "This exact image was uploaded before: here is its meme.")
+        return redirect("classifier:meme_detail", meme_id=meme.pk)
+    context = {"form": form, "recent": selectors.memes_recent(limit=12)}
+    return render(request, "classifier/upload.html", context)
+
+
+@upload_access
+def meme_detail(request, meme_id: int):
+    try:
+        meme = selectors.meme_get(meme_id=meme_id)
+    except Meme.DoesNotExist:
+        raise Http404("No such meme") from None
+    context = {
+        "meme": meme,
+        "predictions": selectors.meme_latest_predictions(meme=meme),
+        "can_retry": meme.status == Meme.Status.FAILED and _may_retry(request.user, meme),
+    }
+    return render(request, "classifier/meme_detail.html", context)
+
+
+@login_required
+@require_POST
+def meme_retry(request, meme_id: int):
+    try:
+        meme = selectors.meme_get(meme_id=meme_id)
+    except Meme.DoesNotExist:
+        raise Http404("No such meme") from None
+    if not _may_retry(request.user, meme):
+        raise PermissionDenied
+    services.meme_request_classification(meme=meme)
+    messages.info(request, "The meme was queued for classification again.")
+    return redirect("classifier:meme_detail", meme_id=meme.pk)
+
+
+def _may_retry(user, meme: Meme) -> bool:
+    return user.is_authenticated and (user.is_staff or meme.uploader_id == user.pk)
+
+
+def meme_file(request, path: str):
+    """Serve a stored meme file (embedded mode, SERVE_MEDIA on).
+
+    Stored files are always re-encoded JPEG or PNG (classifier/validation.py), so the type
+    guessed from the name is right, and SecurityMiddleware adds nosniff.
+    """
+    return serve(request, path, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,222 @@
+"""Fixtures shared by every app's tests: users, real meme images, stored memes."""
+
+import io
+import json
+import os
+import random
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+# Settings come from the environment only; the test run's values are set here, before
+# Django first reads them. A value already in the environment wins (CI sets DATABASE_URL).
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "memesense_site.settings")
+os.environ.setdefault("SECRET_KEY", "tests-only-not-a-secret")
+# Run django-q2 tasks in the calling process, through the real task function.
+os.environ.setdefault("Q_SYNC", "1")
+
+FONT_PATH = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
+PASSWORD = "correct horse battery staple"
+SHIPPED_MODEL = Path(settings.BASE_DIR) / "ml" / "shipped" / "sentiment"
+
+
+def pytest_configure(config):
+    # Tests render templates without running collectstatic first.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+def pytest_collection_modifyitems(config, items):
+    if (SHIPPED_MODEL / "manifest.json").exists():
+        return
+    skip = pytest.mark.skip(reason="the shipped model ml/shipped/sentiment is not there yet")
+    for item in items:
+        if "model" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path) -> Path:
+    """Give every test its own, empty MEDIA_ROOT."""
+    root = tmp_path / "media"
+    root.mkdir()
+    settings.MEDIA_ROOT = root
+    return root
+
+
+@pytest.fixture
+def password() -> str:
+    return PASSWORD
+
+
+@pytest.fixture
+def user(django_user_model):
+    return django_user_model.objects.create_user(username="alice", password=PASSWORD)
+
+
+@pytest.fixture
+def staff_user(django_user_model):
+    return django_user_model.objects.create_user(
+        username="moderator", password=PASSWORD, is_staff=True
+    )
+
+
+def photo_background(size: tuple[int, int], seed: int = 0) -> Image.Image:
+    """A photo-like background: smooth colour gradients with blotches and noise."""
+    rng = random.Random(seed)
+    width, height = size
+    small = Image.new("RGB", (8, 6))
+    small.putdata([tuple(rng.randrange(40, 220) for _ in range(3)) for _ in range(48)])
+    image = small.resize(size, Image.Resampling.BICUBIC)
+    draw = ImageDraw.Draw(image)
+    for _ in range(12):
+        x, y = rng.randrange(width), rng.randrange(height)
+        r = rng.randrange(10, max(11, width // 5))
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=tuple(rng.randrange(256) for _ in range(3)))
+    return image.filter(ImageFilter.GaussianBlur(3))
+
+
+def render_meme(
+    top: str = "",
+    bottom: str = "",
+    size: tuple[int, int] = (640, 480),
+    seed: int = 0,
+    fill: str = "white",
+    outline: str = "black",
+) -> Image.Image:
+    """Render meme-style captions (bold, outlined, centred) over a photo-like background."""
+    image = photo_background(size, seed)
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.truetype(FONT_PATH, max(18, size[1] // 10))
+    stroke = max(2, size[1] // 120)
+    for text, anchor_y in ((top, "top"), (bottom, "bottom")):
+        if not text:
+            continue
+        box = draw.textbbox((0, 0), text, font=font, stroke_width=stroke)
+        x = (size[0] - (box[2] - box[0])) // 2
+        y = size[1] // 20 if anchor_y == "top" else size[1] - (box[3] - box[1]) - size[1] // 20
+        draw.text((x, y), text, font=font, fill=fill, stroke_width=stroke, stroke_fill=outline)
+    return image
+
+
+def encode(image: Image.Image, fmt: str = "PNG", **params) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format=fmt, **params)
+    return out.getvalue()
+
+
+@pytest.fixture
+def meme_image() -> Callable[..., bytes]:
+    """Factory: meme_image(top="WHEN IT WORKS", bottom="...", fmt="JPEG") -> file bytes."""
+
+    def make(
+        top: str = "WHEN THE TESTS PASS",
+        bottom: str = "FIRST TIME",
+        fmt: str = "PNG",
+        size: tuple[int, int] = (640, 480),
+        seed: int = 0,
+        **params,
+    ) -> bytes:
+        return encode(render_meme(top, bottom, size=size, seed=seed), fmt, **params)
+
+    return make
+
+
+@pytest.fixture
+def upload_file() -> Callable[..., SimpleUploadedFile]:
+    """Factory: upload_file(data, name) -> a file for the test client or a form."""
+
+    def make(data: bytes, name: str = "meme.png", content_type: str = "image/png"):
+        return SimpleUploadedFile(name, data, content_type=content_type)
+
+    return make
+
+
+@pytest.fixture
+def sentiment(db):
+    """The `sentiment` label set created by the classifier's data migration."""
+    from classifier.models import LabelSet
+
+    return LabelSet.objects.get(name="sentiment")
+
+
+@pytest.fixture
+def active_model(sentiment):
+    """The active sentiment model version (the shipped default)."""
+    from classifier import services
+    from classifier.models import ModelVersion
+
+    version = ModelVersion.objects.filter(label_set=sentiment, is_active=True).first()
+    if version is not None:
+        return version
+    manifest = json.loads((SHIPPED_MODEL / "manifest.json").read_text())
+    return services.model_version_register(
+        label_set=sentiment,
+        version=manifest["version"],
+        artifact_path=str(SHIPPED_MODEL),
+        metrics=manifest.get("metrics"),
+        activate=True,
+    )
+
+
+@pytest.fixture
+def meme_factory(db, meme_image) -> Callable:
+    """Factory: a stored, pending Meme with a real image file (no task is run).
+
+    meme_factory(top="...", caption="...", uploader=user, seed=3)
+    """
+    from classifier import services
+    from classifier.validation import normalise_upload
+
+    counter = iter(range(1, 10_000))
+
+    def make(top: str = "TOP TEXT", bottom: str = "BOTTOM TEXT", caption: str = "", **kw):
+        uploader = kw.pop("uploader", None)
+        seed = kw.pop("seed", next(counter))
+        data = meme_image(top, bottom, seed=seed, **kw)
+        image = normalise_upload(data, f"meme-{seed}.png")
+        meme, _ = services.meme_create(image=image, uploader=uploader, caption=caption)
+        return meme
+
+    return make
+
+
+@pytest.fixture
+def prediction_factory(db) -> Callable:
+    """Factory: prediction_factory(meme, model_version, {"positive": .2, "negative": .8})."""
+    from classifier import services
+    from classifier.models import Meme, Prediction
+
+    def make(meme, model_version, probabilities: dict[str, float], duration_ms: int = 5):
+        confidence, margin, entropy = services.probability_stats(probabilities)
+        prediction = Prediction.objects.create(
+            meme=meme,
+            label_set=model_version.label_set,
+            model_version=model_version,
+            label=max(probabilities, key=probabilities.get),
+            probabilities=probabilities,
+            confidence=confidence,
+            margin=margin,
+            entropy=entropy,
+            duration_ms=duration_ms,
+        )
+        Meme.objects.filter(pk=meme.pk).update(status=Meme.Status.CLASSIFIED)
+        return prediction
+
+    return make
+
+
+@pytest.fixture
+def meme_files(media_root) -> Callable[[], list[str]]:
+    """Return the files stored under MEDIA_ROOT, as relative paths (orphan checks)."""
+
+    def files() -> list[str]:
+        return sorted(str(p.relative_to(media_root)) for p in media_root.rglob("*") if p.is_file())
+
+    return files

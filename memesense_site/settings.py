@@ -1,0 +1,274 @@
+"""Memesense settings: one file, every value from the environment.
+
+Local defaults are safe for one machine (SQLite, the django-q2 ORM broker, DEBUG off).
+Values that must not be guessed in production (SECRET_KEY) fail loudly when missing.
+`.env.example` lists every variable read here.
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ImproperlyConfigured(f"{name}={value!r} is not a boolean (use 1/0, true/false)")
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not an integer") from None
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
+
+
+def env_path(name: str, default: Path) -> Path:
+    value = os.environ.get(name)
+    return Path(value).expanduser().resolve() if value else default
+
+
+# --- Core -----------------------------------------------------------------------------------
+
+DEBUG = env_bool("DEBUG", False)
+
+SECRET_KEY = env_str("SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set when DEBUG is off (set DEBUG=1 for local development)."
+        )
+    # Only ever used with DEBUG on, on a developer's machine.
+    SECRET_KEY = "insecure-local-development-key-do-not-use-in-production"
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+# Runtime state (SQLite database, trained model versions) lives under var/, outside git.
+VAR_DIR = env_path("VAR_DIR", BASE_DIR / "var")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_q",
+    "classifier",
+    "moderation",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "memesense_site.urls"
+WSGI_APPLICATION = "memesense_site.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+
+_default_sqlite = VAR_DIR / "db.sqlite3"
+DATABASE_URL = env_str("DATABASE_URL") or f"sqlite:///{_default_sqlite}"
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL, conn_max_age=env_int("CONN_MAX_AGE", 60), conn_health_checks=True
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    # The web server and the worker write to the same file: WAL lets readers run beside a
+    # writer, IMMEDIATE transactions and a timeout make writers queue instead of failing
+    # with "database is locked".
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Auth -----------------------------------------------------------------------------------
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "classifier:upload"
+LOGOUT_REDIRECT_URL = "login"
+
+# Whether visitors who are not logged in may upload and view memes.
+ALLOW_ANONYMOUS_UPLOAD = env_bool("ALLOW_ANONYMOUS_UPLOAD", False)
+
+# --- I18n -----------------------------------------------------------------------------------
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env_str("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+# --- Static and media files -----------------------------------------------------------------
+
+STATIC_URL = "/static/"
+STATIC_ROOT = env_path("STATIC_ROOT", BASE_DIR / "staticfiles")
+STATICFILES_DIRS = [BASE_DIR / "static"]
+
+MEDIA_URL = env_str("MEDIA_URL", "/media/")
+MEDIA_ROOT = env_path("MEDIA_ROOT", BASE_DIR / "media")
+# In the embedded set-up Django serves uploaded media itself; behind a front server or a
+# storage backend that serves them, turn this off.
+SERVE_MEDIA = env_bool("SERVE_MEDIA", True)
+
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Meme files are named by the SHA-256 of the upload, so writing the same name twice
+    # writes the same bytes: overwriting is correct and keeps one copy. No location here:
+    # the storage follows MEDIA_ROOT (and test overrides of it).
+    "memes": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"allow_overwrite": True},
+    },
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# --- Uploads --------------------------------------------------------------------------------
+
+# Largest accepted upload, in bytes.
+MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
+# Largest accepted image, in pixels (width x height). Above it an upload is rejected as a
+# possible decompression bomb; Pillow's own limit is set to the same value.
+MAX_IMAGE_PIXELS = env_int("MAX_IMAGE_PIXELS", 50_000_000)
+# Requests bigger than the upload limit plus room for the form fields are cut off early.
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES + 1024 * 1024
+
+# --- Machine learning -----------------------------------------------------------------------
+
+# Where trained model versions are written (the shipped default lives in ml/shipped/).
+ML_MODEL_ROOT = env_path("ML_MODEL_ROOT", VAR_DIR / "models")
+# OCR engine for ml.ocr.get_engine (rapidocr, tesseract, ...); empty means ml's default.
+OCR_ENGINE = env_str("MEMESENSE_OCR_ENGINE")
+
+# --- Background tasks (django-q2) -----------------------------------------------------------
+
+REDIS_URL = env_str("REDIS_URL")
+
+Q_TIMEOUT = env_int("Q_TIMEOUT", 120)
+Q_RETRY = env_int("Q_RETRY", 180)
+Q_SLOW_TIMEOUT = env_int("Q_SLOW_TIMEOUT", 3600)
+Q_SLOW_RETRY = env_int("Q_SLOW_RETRY", 3900)
+for _timeout, _retry in ((Q_TIMEOUT, Q_RETRY), (Q_SLOW_TIMEOUT, Q_SLOW_RETRY)):
+    # django-q2 re-delivers a task that was not acknowledged after `retry` seconds; a
+    # retry shorter than the timeout would run a slow task twice.
+    if _retry <= _timeout:
+        raise ImproperlyConfigured(f"Q retry ({_retry}s) must be larger than timeout ({_timeout}s)")
+
+Q_CLUSTER = {
+    "name": env_str("Q_NAME", "memesense"),
+    "workers": env_int("Q_WORKERS", 2),
+    "timeout": Q_TIMEOUT,
+    "retry": Q_RETRY,
+    "max_attempts": env_int("Q_MAX_ATTEMPTS", 3),
+    # Recycle workers to return memory the ML libraries keep; max_rss is in kilobytes.
+    "recycle": env_int("Q_RECYCLE", 200),
+    "max_rss": env_int("Q_MAX_RSS", 2_000_000),
+    "queue_limit": env_int("Q_QUEUE_LIMIT", 20),
+    "bulk": 1,
+    "save_limit": env_int("Q_SAVE_LIMIT", 500),
+    "catch_up": False,
+    "label": "Task queue",
+    # Run tasks in the calling process (tests, debugging).
+    "sync": env_bool("Q_SYNC", False),
+    # Slow work (retraining, bulk reclassification) gets its own queue so it never delays
+    # uploads: start it with Q_CLUSTER_NAME=slow python manage.py qcluster.
+    "ALT_CLUSTERS": {
+        "slow": {
+            "workers": env_int("Q_SLOW_WORKERS", 1),
+            "timeout": Q_SLOW_TIMEOUT,
+            "retry": Q_SLOW_RETRY,
+            "max_attempts": 1,
+            "recycle": 1,
+        },
+    },
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+    Q_CLUSTER["poll"] = 0.5
+
+# A meme still `processing` (or `pending`) this long after it started is assumed lost (its
+# worker died) and is queued again by the sweep; it is given up after MEME_MAX_ATTEMPTS.
+MEME_STALE_SECONDS = env_int("MEME_STALE_SECONDS", Q_RETRY + 120)
+MEME_MAX_ATTEMPTS = env_int("MEME_MAX_ATTEMPTS", 3)
+MEME_SWEEP_MINUTES = env_int("MEME_SWEEP_MINUTES", 5)
+
+# --- Security -------------------------------------------------------------------------------
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+if env_bool("SECURE_PROXY_SSL_HEADER", False):
+    # Only behind a proxy that sets this header itself (Cloud Run, a load balancer).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Logging --------------------------------------------------------------------------------
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+}
