@@ -1,0 +1,115 @@
+from django.conf import settings
+from django.db import models
+
+
+class LabelCorrection(models.Model):
+    """One human decision about a meme for one label set.
+
+    Rows are only ever added: the meme's current human label for a label set is
+    its latest row, and the whole trail is kept as the audit history. Foreign
+    keys protect their targets so that history cannot vanish with a delete.
+    """
+
+    class Source(models.TextChoices):
+        MODERATOR = "moderator", "Moderator"
+        BULK = "bulk", "Bulk action"
+        IMPORT = "import", "Dataset import"
+        API = "api", "API"
+
+    meme = models.ForeignKey(
+        "classifier.Meme", on_delete=models.PROTECT, related_name="corrections"
+    )
+    label_set = models.ForeignKey(
+        "classifier.LabelSet", on_delete=models.PROTECT, related_name="corrections"
+    )
+    # The label the meme carried just before this decision: the previous human
+    # label, else the model's prediction, else "".
+    old_label = models.CharField(max_length=64, blank=True)
+    # "" only when the meme was marked unusable.
+    new_label = models.CharField(max_length=64, blank=True)
+    # What the model version below predicted, kept so that disagreements can be
+    # listed without re-deriving which prediction the moderator saw.
+    predicted_label = models.CharField(max_length=64, blank=True)
+    # Filled only when the decision changed the text (see text_changed); "" is a
+    # real value there (the moderator cleared text that OCR hallucinated).
+    old_text = models.TextField(blank=True)
+    new_text = models.TextField(blank=True)
+    text_changed = models.BooleanField(default=False)
+    unusable = models.BooleanField(
+        default=False, help_text="Not a meme, or unusable for this label set."
+    )
+    moderator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="label_corrections",
+        help_text="Empty for imported labels.",
+    )
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.MODERATOR)
+    model_version = models.ForeignKey(
+        "classifier.ModelVersion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="corrections",
+        help_text="The model version whose prediction the decision was made on.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["meme", "label_set", "-id"])]
+        permissions = [("moderate", "Can review memes and correct their labels")]
+
+    def __str__(self) -> str:
+        label = "unusable" if self.unusable else self.new_label
+        return f"{self.label_set_id}/{self.meme_id}: {self.old_label!r} -> {label!r}"
+
+    @property
+    def label_changed(self) -> bool:
+        return self.unusable or self.old_label != self.new_label
+
+
+class ReviewLease(models.Model):
+    """A short claim on a meme so the queue does not serve it to two moderators."""
+
+    meme = models.ForeignKey(
+        "classifier.Meme", on_delete=models.CASCADE, related_name="review_leases"
+    )
+    label_set = models.ForeignKey(
+        "classifier.LabelSet", on_delete=models.CASCADE, related_name="review_leases"
+    )
+    moderator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_leases"
+    )
+    expires_at = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meme", "label_set"], name="one_lease_per_meme_and_label_set"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.meme_id}/{self.label_set_id} by {self.moderator_id}"
+
+
+class ReviewSkip(models.Model):
+    """A moderator passed on a meme; the queue keeps it away from them a while."""
+
+    meme = models.ForeignKey(
+        "classifier.Meme", on_delete=models.CASCADE, related_name="review_skips"
+    )
+    label_set = models.ForeignKey(
+        "classifier.LabelSet", on_delete=models.CASCADE, related_name="review_skips"
+    )
+    moderator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_skips"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.meme_id}/{self.label_set_id} skipped by {self.moderator_id}"

@@ -1,0 +1,223 @@
+"""Reads behind the dashboard: how busy the moderators are and how good the model is."""
+
+import datetime as dt
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count, F, QuerySet
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from classifier.models import LabelSet, ModelVersion, Prediction
+from moderation.models import LabelCorrection
+from moderation.selectors.memes import human_labels
+
+RELIABILITY_BINS = 10
+
+
+def active_model_version(*, label_set: LabelSet) -> ModelVersion | None:
+    return ModelVersion.objects.filter(label_set=label_set, is_active=True).first()
+
+
+def model_versions(*, label_set: LabelSet) -> QuerySet[ModelVersion]:
+    return ModelVersion.objects.filter(label_set=label_set).order_by("-created_at", "-id")
+
+
+def _activated_at(version: ModelVersion) -> dt.datetime:
+    return version.activated_at or version.created_at
+
+
+@dataclass(frozen=True)
+class LabelPair:
+    """A human label next to what the model predicted for the same meme."""
+
+    meme_id: int
+    human: str
+    predicted: str
+    confidence: float
+
+
+def model_label_pairs(
+    *, version: ModelVersion, since: dt.datetime | None = None
+) -> list[LabelPair]:
+    """Pair the version's latest prediction with the human label, per meme.
+
+    With ``since``, only human labels decided at or after that moment count.
+    """
+    labels = human_labels(label_set=version.label_set)
+    if since is not None:
+        labels = labels.filter(created_at__gte=since)
+    human_by_meme = dict(labels.values_list("meme_id", "new_label"))
+    predictions = (
+        Prediction.objects.filter(model_version=version, meme_id__in=labels.values("meme_id"))
+        .order_by("meme_id", "created_at", "id")
+        .values_list("meme_id", "label", "confidence")
+    )
+    # Ordered oldest first, so the dict keeps each meme's latest prediction.
+    latest = {meme_id: (label, conf) for meme_id, label, conf in predictions}
+    return [
+        LabelPair(meme_id, human_by_meme[meme_id], label, float(conf or 0.0))
+        for meme_id, (label, conf) in sorted(latest.items())
+    ]
+
+
+def macro_f1(pairs: list[LabelPair]) -> float:
+    """Unweighted mean F1 over every class seen in the human or model labels."""
+    classes = {p.human for p in pairs} | {p.predicted for p in pairs}
+    if not classes:
+        return 0.0
+    scores = []
+    for cls in classes:
+        tp = sum(1 for p in pairs if p.predicted == cls and p.human == cls)
+        fp = sum(1 for p in pairs if p.predicted == cls and p.human != cls)
+        fn = sum(1 for p in pairs if p.predicted != cls and p.human == cls)
+        scores.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+    return sum(scores) / len(scores)
+
+
+@dataclass(frozen=True)
+class Agreement:
+    version: ModelVersion
+    since: dt.datetime
+    n: int
+    accuracy: float | None
+    macro_f1: float | None
+
+
+def model_agreement(*, label_set: LabelSet) -> Agreement | None:
+    """How often the active model agrees with moderators since it went live."""
+    version = active_model_version(label_set=label_set)
+    if version is None:
+        return None
+    since = _activated_at(version)
+    pairs = model_label_pairs(version=version, since=since)
+    if not pairs:
+        return Agreement(version, since, 0, None, None)
+    accuracy = sum(p.human == p.predicted for p in pairs) / len(pairs)
+    return Agreement(version, since, len(pairs), accuracy, macro_f1(pairs))
+
+
+@dataclass(frozen=True)
+class Confusion:
+    classes: list[str]
+    # matrix[i][j]: memes humans labelled classes[i] that the model called classes[j]
+    matrix: list[list[int]]
+    n: int
+
+    @property
+    def rows(self) -> list[tuple[str, list[int]]]:
+        return list(zip(self.classes, self.matrix, strict=True))
+
+
+def confusion_matrix(*, classes: list[str], pairs: list[LabelPair]) -> Confusion:
+    # Labels outside the label set's classes (an old model, a renamed class)
+    # still get a row and column rather than vanishing from the counts.
+    extra = sorted(({p.human for p in pairs} | {p.predicted for p in pairs}) - set(classes))
+    order = list(classes) + extra
+    index = {cls: i for i, cls in enumerate(order)}
+    matrix = [[0] * len(order) for _ in order]
+    for p in pairs:
+        matrix[index[p.human]][index[p.predicted]] += 1
+    return Confusion(order, matrix, len(pairs))
+
+
+@dataclass(frozen=True)
+class ReliabilityBin:
+    low: float
+    high: float
+    count: int
+    mean_confidence: float | None
+    accuracy: float | None
+
+
+@dataclass(frozen=True)
+class Reliability:
+    bins: list[ReliabilityBin]
+    n: int
+    ece: float | None = field(default=None)
+
+
+def reliability(*, pairs: list[LabelPair], n_bins: int = RELIABILITY_BINS) -> Reliability:
+    """Bin predictions by confidence; compare each bin's confidence to its accuracy."""
+    grouped: dict[int, list[LabelPair]] = defaultdict(list)
+    for p in pairs:
+        grouped[min(int(p.confidence * n_bins), n_bins - 1)].append(p)
+    bins = []
+    ece = 0.0
+    for i in range(n_bins):
+        members = grouped.get(i, [])
+        if members:
+            conf = sum(p.confidence for p in members) / len(members)
+            acc = sum(p.human == p.predicted for p in members) / len(members)
+            ece += len(members) / len(pairs) * abs(acc - conf)
+        else:
+            conf = acc = None
+        bins.append(ReliabilityBin(i / n_bins, (i + 1) / n_bins, len(members), conf, acc))
+    return Reliability(bins, len(pairs), ece if pairs else None)
+
+
+def active_model_pairs(*, label_set: LabelSet) -> list[LabelPair]:
+    """All human-decided memes the active model has a prediction for."""
+    version = active_model_version(label_set=label_set)
+    return [] if version is None else model_label_pairs(version=version)
+
+
+@dataclass(frozen=True)
+class DecisionsPerDay:
+    days: list[dt.date]
+    moderators: list[str]
+    # counts[day][moderator]
+    counts: dict[dt.date, dict[str, int]]
+
+    @property
+    def rows(self) -> list[tuple[dt.date, list[int], int]]:
+        """(day, count per moderator in ``moderators`` order, day total)."""
+        rows = []
+        for day in self.days:
+            counts = [self.counts[day][m] for m in self.moderators]
+            rows.append((day, counts, sum(counts)))
+        return rows
+
+
+def decisions_per_day(*, days: int = 14, now: dt.datetime | None = None) -> DecisionsPerDay:
+    """Human decisions per day per moderator over the last ``days`` days."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    first = today - dt.timedelta(days=days - 1)
+    rows = (
+        LabelCorrection.objects.filter(moderator__isnull=False, created_at__date__gte=first)
+        .annotate(day=TruncDate("created_at"), username=F("moderator__username"))
+        .values("day", "username")
+        .annotate(n=Count("id"))
+    )
+    counts: dict[dt.date, Counter] = {first + dt.timedelta(days=i): Counter() for i in range(days)}
+    for row in rows:
+        if row["day"] in counts:
+            counts[row["day"]][row["username"]] += row["n"]
+    moderators = sorted({name for c in counts.values() for name in c})
+    ordered_days = sorted(counts, reverse=True)
+    return DecisionsPerDay(
+        ordered_days,
+        moderators,
+        {day: {m: counts[day][m] for m in moderators} for day in ordered_days},
+    )
+
+
+def corrections_waiting_for_retrain(*, label_set: LabelSet) -> int:
+    """Human labels newer than the model that would learn from them."""
+    corrections = LabelCorrection.objects.filter(label_set=label_set)
+    version = active_model_version(label_set=label_set)
+    if version is not None:
+        corrections = corrections.filter(created_at__gt=version.created_at)
+    return corrections.count()
+
+
+def recent_disagreements(*, label_set: LabelSet, limit: int = 12) -> QuerySet[LabelCorrection]:
+    """Latest decisions where a human overruled the model's prediction."""
+    return (
+        LabelCorrection.objects.filter(label_set=label_set, unusable=False)
+        .exclude(predicted_label="")
+        .exclude(new_label=F("predicted_label"))
+        .select_related("meme", "moderator", "model_version")
+        .order_by("-id")[:limit]
+    )

@@ -1,0 +1,89 @@
+"""Reads about one meme: its current human label and text, its lease, its history."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Max, QuerySet
+from django.utils import timezone
+
+from classifier.models import LabelSet, Meme, Prediction
+from moderation.models import LabelCorrection, ReviewLease
+
+
+def meme_latest_prediction(*, meme: Meme, label_set: LabelSet) -> Prediction | None:
+    return (
+        Prediction.objects.filter(meme=meme, label_set=label_set)
+        .select_related("model_version")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def meme_latest_correction(*, meme: Meme, label_set: LabelSet) -> LabelCorrection | None:
+    """The decision that stands: the newest row wins (by id, i.e. insertion order)."""
+    return (
+        LabelCorrection.objects.filter(meme=meme, label_set=label_set)
+        .select_related("moderator")
+        .order_by("-id")
+        .first()
+    )
+
+
+def meme_latest_text_correction(*, meme: Meme) -> LabelCorrection | None:
+    """Text is a property of the meme, so a fix in any label set counts."""
+    return LabelCorrection.objects.filter(meme=meme, text_changed=True).order_by("-id").first()
+
+
+def meme_current_text(*, meme: Meme) -> str:
+    """The moderators' latest version of the meme's text, else the OCR output."""
+    correction = meme_latest_text_correction(meme=meme)
+    if correction is not None:
+        return correction.new_text
+    return meme.ocr_text or ""
+
+
+def meme_lease(
+    *, meme: Meme, label_set: LabelSet, now: dt.datetime | None = None
+) -> ReviewLease | None:
+    """The live lease on the meme, if any."""
+    now = now or timezone.now()
+    return (
+        ReviewLease.objects.filter(meme=meme, label_set=label_set, expires_at__gt=now)
+        .select_related("moderator")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: dt.datetime
+    kind: str  # "prediction" or "correction"
+    label_set: str
+    prediction: Prediction | None = None
+    correction: LabelCorrection | None = None
+
+
+def meme_history(*, meme: Meme) -> list[HistoryEntry]:
+    """Every prediction and every human decision about the meme, newest first."""
+    entries = [
+        HistoryEntry(at=p.created_at, kind="prediction", label_set=p.label_set.name, prediction=p)
+        for p in Prediction.objects.filter(meme=meme).select_related("label_set", "model_version")
+    ]
+    entries += [
+        HistoryEntry(at=c.created_at, kind="correction", label_set=c.label_set.name, correction=c)
+        for c in LabelCorrection.objects.filter(meme=meme).select_related(
+            "label_set", "moderator", "model_version"
+        )
+    ]
+    return sorted(entries, key=lambda e: e.at, reverse=True)
+
+
+def human_labels(*, label_set: LabelSet) -> QuerySet[LabelCorrection]:
+    """The standing human label of every decided meme (unusable ones left out)."""
+    latest_ids = (
+        LabelCorrection.objects.filter(label_set=label_set)
+        .values("meme_id")
+        .annotate(latest=Max("id"))
+        .values("latest")
+    )
+    return LabelCorrection.objects.filter(id__in=latest_ids, unusable=False)

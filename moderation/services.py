@@ -1,0 +1,230 @@
+"""Writes of the moderation app: leases, skips and label corrections."""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from classifier.models import LabelSet, Meme
+from moderation.models import LabelCorrection, ReviewLease, ReviewSkip
+from moderation.selectors.memes import (
+    meme_current_text,
+    meme_latest_correction,
+    meme_latest_prediction,
+    meme_latest_text_correction,
+    meme_lease,
+)
+from moderation.selectors.queue import QueueFilters, queue_candidates
+
+# How many candidates review_lease_next tries before giving up on a race.
+_NEXT_ATTEMPTS = 5
+
+
+def lease_duration() -> dt.timedelta:
+    return dt.timedelta(seconds=getattr(settings, "MODERATION_LEASE_SECONDS", 300))
+
+
+class StaleReviewError(Exception):
+    """Someone decided on the meme after the moderator opened it."""
+
+    def __init__(self, latest: LabelCorrection):
+        super().__init__(f"meme {latest.meme_id} changed by correction {latest.pk}")
+        self.latest = latest
+
+
+class LeaseHeldError(Exception):
+    """Another moderator holds a live lease on the meme."""
+
+    def __init__(self, lease: ReviewLease):
+        super().__init__(f"meme {lease.meme_id} is leased to {lease.moderator}")
+        self.lease = lease
+
+
+@transaction.atomic
+def review_lease_acquire(
+    *, meme: Meme, label_set: LabelSet, moderator, now: dt.datetime | None = None
+) -> ReviewLease:
+    """Claim (or extend) the meme for the moderator; raise LeaseHeldError if taken."""
+    now = now or timezone.now()
+    # One meme at a time: whatever else this moderator held in the label set is freed.
+    ReviewLease.objects.filter(label_set=label_set, moderator=moderator).exclude(meme=meme).delete()
+    ReviewLease.objects.filter(meme=meme, label_set=label_set, expires_at__lte=now).delete()
+    expires_at = now + lease_duration()
+    lease = ReviewLease.objects.select_for_update().filter(meme=meme, label_set=label_set).first()
+    if lease is None:
+        try:
+            with transaction.atomic():
+                return ReviewLease.objects.create(
+                    meme=meme, label_set=label_set, moderator=moderator, expires_at=expires_at
+                )
+        except IntegrityError:
+            lease = ReviewLease.objects.get(meme=meme, label_set=label_set)
+    if lease.moderator_id != moderator.pk:
+        raise LeaseHeldError(lease)
+    lease.expires_at = expires_at
+    lease.save(update_fields=["expires_at"])
+    return lease
+
+
+def review_lease_release(*, meme: Meme, label_set: LabelSet, moderator) -> None:
+    ReviewLease.objects.filter(meme=meme, label_set=label_set, moderator=moderator).delete()
+
+
+def review_lease_next(
+    *,
+    label_set: LabelSet,
+    moderator,
+    filters: QueueFilters | None = None,
+    now: dt.datetime | None = None,
+) -> Meme | None:
+    """Lease the first meme of the moderator's queue and return it (None: queue empty)."""
+    now = now or timezone.now()
+    for _ in range(_NEXT_ATTEMPTS):
+        meme = queue_candidates(
+            label_set=label_set, moderator=moderator, filters=filters, now=now
+        ).first()
+        if meme is None:
+            return None
+        try:
+            review_lease_acquire(meme=meme, label_set=label_set, moderator=moderator, now=now)
+        except LeaseHeldError:
+            continue  # someone else took it between the read and the claim
+        return meme
+    return None
+
+
+@transaction.atomic
+def review_skip(*, meme: Meme, label_set: LabelSet, moderator) -> ReviewSkip:
+    """Pass on a meme: free it for others and keep it out of this moderator's way."""
+    review_lease_release(meme=meme, label_set=label_set, moderator=moderator)
+    return ReviewSkip.objects.create(meme=meme, label_set=label_set, moderator=moderator)
+
+
+def _normalise_text(text: str) -> str:
+    return text.replace("\r\n", "\n").strip()
+
+
+@transaction.atomic
+def correction_create(
+    *,
+    meme: Meme,
+    label_set: LabelSet,
+    moderator,
+    new_label: str = "",
+    unusable: bool = False,
+    new_text: str | None = None,
+    seen_correction_id: int | None = None,
+    seen_text_correction_id: int | None = None,
+    check_stale: bool = True,
+    source: str = LabelCorrection.Source.MODERATOR,
+) -> LabelCorrection:
+    """Record one human decision about a meme for a label set.
+
+    ``seen_correction_id`` (and ``seen_text_correction_id`` when the text is
+    edited) name the latest decision the moderator saw, ``None`` for none. If a
+    newer one exists the decision is refused with StaleReviewError, so a second
+    moderator working from an old page is told instead of silently overruling
+    the first. The text is stored only when it differs from the current one.
+    """
+    # Serialise decisions on one meme (a no-op on SQLite, which locks the file).
+    Meme.objects.select_for_update().filter(pk=meme.pk).first()
+    if not unusable and new_label not in label_set.classes:
+        raise ValidationError(f"{new_label!r} is not a class of {label_set.name}.")
+    latest = meme_latest_correction(meme=meme, label_set=label_set)
+    if check_stale and latest is not None and latest.pk != seen_correction_id:
+        raise StaleReviewError(latest)
+    old_text = meme_current_text(meme=meme)
+    if new_text is not None and _normalise_text(new_text) == _normalise_text(old_text):
+        new_text = None
+    if new_text is not None and check_stale:
+        latest_text = meme_latest_text_correction(meme=meme)
+        if latest_text is not None and latest_text.pk != seen_text_correction_id:
+            raise StaleReviewError(latest_text)
+    prediction = meme_latest_prediction(meme=meme, label_set=label_set)
+    predicted_label = prediction.label if prediction else ""
+    if latest is not None:
+        old_label = "" if latest.unusable else latest.new_label
+    else:
+        old_label = predicted_label
+    correction = LabelCorrection.objects.create(
+        meme=meme,
+        label_set=label_set,
+        old_label=old_label,
+        new_label="" if unusable else new_label,
+        predicted_label=predicted_label,
+        unusable=unusable,
+        old_text="" if new_text is None else old_text,
+        new_text="" if new_text is None else _normalise_text(new_text),
+        text_changed=new_text is not None,
+        moderator=moderator,
+        source=source,
+        model_version=prediction.model_version if prediction else None,
+    )
+    if moderator is not None:
+        review_lease_release(meme=meme, label_set=label_set, moderator=moderator)
+    return correction
+
+
+BULK_CONFIRM = "confirm"
+BULK_RELABEL = "relabel"
+
+
+@dataclass
+class BulkResult:
+    created: list[LabelCorrection] = field(default_factory=list)
+    # (meme, why it was left alone)
+    skipped: list[tuple[Meme, str]] = field(default_factory=list)
+
+
+@transaction.atomic
+def corrections_bulk_create(
+    *,
+    meme_ids: list[int],
+    label_set: LabelSet,
+    moderator,
+    action: str,
+    new_label: str = "",
+    now: dt.datetime | None = None,
+) -> BulkResult:
+    """Confirm the predicted label of, or relabel, many undecided memes at once.
+
+    One correction row per meme. Memes that got a human decision since the
+    list was shown, that another moderator is reviewing, or that have nothing
+    to confirm are skipped and reported rather than overwritten.
+    """
+    if action not in (BULK_CONFIRM, BULK_RELABEL):
+        raise ValidationError(f"Unknown bulk action {action!r}.")
+    if action == BULK_RELABEL and new_label not in label_set.classes:
+        raise ValidationError(f"{new_label!r} is not a class of {label_set.name}.")
+    result = BulkResult()
+    for meme in Meme.objects.filter(pk__in=meme_ids).order_by("pk"):
+        lease = meme_lease(meme=meme, label_set=label_set, now=now)
+        if lease is not None and lease.moderator_id != moderator.pk:
+            result.skipped.append((meme, f"being reviewed by {lease.moderator}"))
+            continue
+        if meme_latest_correction(meme=meme, label_set=label_set) is not None:
+            result.skipped.append((meme, "already has a human label"))
+            continue
+        label = new_label
+        if action == BULK_CONFIRM:
+            prediction = meme_latest_prediction(meme=meme, label_set=label_set)
+            if prediction is None:
+                result.skipped.append((meme, "has no prediction to confirm"))
+                continue
+            if prediction.label not in label_set.classes:
+                result.skipped.append((meme, f"predicted {prediction.label!r}, not a class"))
+                continue
+            label = prediction.label
+        result.created.append(
+            correction_create(
+                meme=meme,
+                label_set=label_set,
+                moderator=moderator,
+                new_label=label,
+                source=LabelCorrection.Source.BULK,
+            )
+        )
+    return result
