@@ -51,6 +51,7 @@ def save_model(
     report: dict | None = None,
     extra_files: dict[str, bytes] | None = None,
     info: dict | None = None,
+    folder: str | None = None,
 ) -> Path:
     """Write `model` as a new version folder under `root` and return its path.
 
@@ -60,9 +61,9 @@ def save_model(
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     version = version or new_version_name(model.label_set)
-    final = root / version
+    final = root / (folder or version)
     if final.exists():
-        raise ModelError(f"version {version} already exists in {root}")
+        raise ModelError(f"{final} already exists")
     tmp = Path(tempfile.mkdtemp(prefix=f".{version}.", dir=root))
     try:
         (tmp / HEAD).write_bytes(model.head_onnx)
@@ -87,6 +88,7 @@ def save_model(
             "files": files,
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
+        tmp.chmod(0o755)  # mkdtemp makes it private; other processes serve from it
         os.rename(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

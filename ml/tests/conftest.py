@@ -1,0 +1,76 @@
+"""Shared fixtures for ml tests: real photos, memes rendered with a real font."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
+
+
+@pytest.fixture(scope="session")
+def photos() -> dict[str, Image.Image]:
+    """The two real photographs scikit-learn ships (a temple, a flower)."""
+    from sklearn.datasets import load_sample_images
+
+    data = load_sample_images()
+    return {
+        Path(name).stem: Image.fromarray(img)
+        for name, img in zip(data.filenames, data.images, strict=True)
+    }
+
+
+def render_meme(background: Image.Image, caption: str, size: int = 256) -> Image.Image:
+    """White text with a black outline at the top of a photo, as memes are made."""
+    img = background.convert("RGB").resize((size, size))
+    draw = ImageDraw.Draw(img)
+    font = ImageFont.truetype(FONT, max(12, size // 10))
+    draw.text(
+        (size // 2, size // 20),
+        caption.upper(),
+        font=font,
+        fill="white",
+        anchor="ma",
+        stroke_width=max(1, size // 100),
+        stroke_fill="black",
+    )
+    return img
+
+
+def make_rule_dataset(folder: Path, n: int, seed: int = 0) -> Path:
+    """Memes whose label follows a visual rule: warm backgrounds are 'warm', cool ones 'cool'.
+
+    Writes images and a labels.csv in Memotion's column layout; returns the CSV path.
+    """
+    rng = np.random.default_rng(seed)
+    images = folder / "images"
+    images.mkdir(parents=True, exist_ok=True)
+    words = ["when", "monday", "cat", "pizza", "exam", "boss", "weekend", "dog", "code", "coffee"]
+    rows = []
+    for i in range(n):
+        warm = i % 2 == 0
+        base = np.array([200, 60, 40]) if warm else np.array([40, 80, 200])
+        noise = rng.integers(-40, 40, size=(64, 64, 3))
+        pixels = np.clip(base + noise, 0, 255).astype(np.uint8)
+        caption = " ".join(rng.choice(words, size=4))
+        img = render_meme(Image.fromarray(pixels), caption, size=128)
+        name = f"image_{i}.png"
+        img.save(images / name)
+        rows.append(
+            {
+                "image_name": name,
+                "text_corrected": caption,
+                "text_ocr": caption,
+                "label": "warm" if warm else "cool",
+            }
+        )
+    path = folder / "labels.csv"
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path

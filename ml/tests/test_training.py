@@ -1,0 +1,76 @@
+import numpy as np
+import pytest
+
+from ml import Example, evaluate, train
+from ml.data import read_labelled_csv
+from ml.training import TrainConfig, duplicate_groups, group_split, tune_prior_shift
+
+from .conftest import make_rule_dataset
+
+
+@pytest.fixture(scope="module")
+def rule_examples(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("rule")
+    csv_path = make_rule_dataset(folder, 120)
+    examples, problems = read_labelled_csv(csv_path, folder / "images", "label")
+    assert not problems
+    return examples
+
+
+def config(**kw):
+    return TrainConfig(
+        label_set="temperature", classes=("warm", "cool"), epochs=15, learning_rate=1e-3, **kw
+    )
+
+
+def test_it_learns_a_visual_rule_and_beats_chance_on_held_out_memes(rule_examples, tmp_path):
+    train_part, held_out = rule_examples[:80], rule_examples[80:]
+    model = train(train_part, config(feature_cache=str(tmp_path)))
+    metrics = evaluate(model, held_out, feature_cache=str(tmp_path))
+    assert metrics["macro_f1"] > 0.9
+    assert metrics["auroc"] > 0.95
+    assert model.manifest["history"], "per-epoch history is recorded"
+    assert {"loss", "val_loss", "val_macro_f1"} <= set(model.manifest["history"][0])
+
+
+def test_training_is_reproducible_with_a_seed(rule_examples, tmp_path):
+    a = train(rule_examples[:60], config(feature_cache=str(tmp_path), seed=7))
+    b = train(rule_examples[:60], config(feature_cache=str(tmp_path), seed=7))
+    assert a.head_onnx == b.head_onnx
+
+
+def test_it_refuses_labels_outside_the_label_set(rule_examples):
+    bad = [*rule_examples[:10], Example(image=rule_examples[0].image, text="x", label="lukewarm")]
+    with pytest.raises(ValueError, match="lukewarm"):
+        train(bad, config())
+
+
+def test_duplicates_stay_on_one_side_of_a_split(rule_examples):
+    examples = list(rule_examples[:40])
+    # Same image bytes with another caption, and another image with the same caption.
+    examples.append(
+        Example(image=examples[0].image, text="something else", label=examples[0].label)
+    )
+    examples.append(
+        Example(image=examples[5].image, text=examples[1].text, label=examples[1].label)
+    )
+    groups = duplicate_groups(examples)
+    assert groups[40] == groups[0]
+    assert groups[41] == groups[1] == groups[5]
+    y = np.array([e.label == "warm" for e in examples], dtype=int)
+    for seed in range(5):
+        train_idx, test_idx = group_split(y, groups, 0.25, seed)
+        assert not set(groups[train_idx]) & set(groups[test_idx])
+
+
+def test_prior_shift_raises_macro_f1_when_the_model_favours_one_class():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 400)
+    # Informative scores, but shifted so that nearly everything is class 0.
+    logits = np.stack([np.zeros(400), y * 2.0 + rng.normal(0, 1, 400) - 3.0], axis=1)
+    from sklearn.metrics import f1_score
+
+    before = f1_score(y, logits.argmax(1), average="macro")
+    shift = tune_prior_shift(y, logits)
+    after = f1_score(y, (logits + shift).argmax(1), average="macro")
+    assert after > before + 0.2
