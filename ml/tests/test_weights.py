@@ -1,5 +1,4 @@
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,7 +18,7 @@ def test_it_reads_the_legacy_pth_without_torch():
 def test_it_refuses_a_truncated_checkpoint(tmp_path):
     src = _packaged_efficientnet("lite0")
     broken = tmp_path / "broken.pth"
-    broken.write_bytes(open(src, "rb").read()[:5_000_000])
+    broken.write_bytes(Path(src).read_bytes()[:5_000_000])
     with pytest.raises(WeightsError):
         load_torch_checkpoint(broken)
 
