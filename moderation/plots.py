@@ -60,7 +60,7 @@ def reliability_png(reliability: Reliability, *, title: str) -> bytes:
         [b.accuracy for b in filled],
         marker="o",
         color="#ba2121",
-        label="Mean confidence",
+        label="Bin accuracy at its mean confidence",
     )
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)

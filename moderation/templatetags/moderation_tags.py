@@ -6,11 +6,24 @@ register = template.Library()
 @register.filter
 def metric(value) -> str:
     """Show a metric compactly: floats to three places, anything else as is."""
-    if isinstance(value, bool) or value is None:
-        return "—" if value is None else str(value)
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return str(value)
     if isinstance(value, float):
         return f"{value:.3f}"
+    if isinstance(value, dict):
+        return ", ".join(f"{key}: {metric(item)}" for key, item in value.items())
     return str(value)
+
+
+@register.filter
+def without(mapping, keys: str) -> list[tuple]:
+    """The items of a dict except the comma-separated keys."""
+    if not isinstance(mapping, dict):
+        return []
+    left_out = set(keys.split(","))
+    return [(key, value) for key, value in mapping.items() if key not in left_out]
 
 
 @register.filter
