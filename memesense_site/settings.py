@@ -250,6 +250,15 @@ MEME_STALE_SECONDS = env_int("MEME_STALE_SECONDS", Q_RETRY + 120)
 MEME_MAX_ATTEMPTS = env_int("MEME_MAX_ATTEMPTS", 3)
 MEME_SWEEP_MINUTES = env_int("MEME_SWEEP_MINUTES", 5)
 
+# --- Moderation -----------------------------------------------------------------------------
+
+# How long a meme opened for review stays reserved for that moderator (seconds).
+MODERATION_LEASE_SECONDS = env_int("MODERATION_LEASE_SECONDS", 300)
+# How long a skipped meme stays out of the skipping moderator's queue (seconds).
+MODERATION_SKIP_SECONDS = env_int("MODERATION_SKIP_SECONDS", 3600)
+# The label set the moderation pages open on when none is chosen.
+MODERATION_DEFAULT_LABEL_SET = env_str("MODERATION_DEFAULT_LABEL_SET", "sentiment")
+
 # --- Security -------------------------------------------------------------------------------
 
 SECURE_CONTENT_TYPE_NOSNIFF = True

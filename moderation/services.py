@@ -24,7 +24,7 @@ _NEXT_ATTEMPTS = 5
 
 
 def lease_duration() -> dt.timedelta:
-    return dt.timedelta(seconds=getattr(settings, "MODERATION_LEASE_SECONDS", 300))
+    return dt.timedelta(seconds=settings.MODERATION_LEASE_SECONDS)
 
 
 class StaleReviewError(Exception):

@@ -50,7 +50,7 @@ class QueueFilters:
 
 
 def skip_window() -> dt.timedelta:
-    return dt.timedelta(seconds=getattr(settings, "MODERATION_SKIP_SECONDS", 3600))
+    return dt.timedelta(seconds=settings.MODERATION_SKIP_SECONDS)
 
 
 def label_set_list() -> QuerySet[LabelSet]:
@@ -62,7 +62,7 @@ def label_set_get(*, name: str | None) -> LabelSet | None:
     label_sets = label_set_list()
     if name:
         return label_sets.filter(name=name).first()
-    default = getattr(settings, "MODERATION_DEFAULT_LABEL_SET", "sentiment")
+    default = settings.MODERATION_DEFAULT_LABEL_SET
     return label_sets.filter(name=default).first() or label_sets.first()
 
 

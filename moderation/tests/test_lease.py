@@ -114,3 +114,10 @@ def test_the_review_page_warns_when_someone_else_holds_the_meme(
     assert response.status_code == 200
     assert b"mod2 is reviewing this meme right now" in response.content
     assert ReviewLease.objects.get().moderator == other_moderator
+
+
+def test_a_skip_expires(sentiment, two_memes, moderator, settings):
+    settings.MODERATION_SKIP_SECONDS = 60
+    review_skip(meme=two_memes[0], label_set=sentiment, moderator=moderator)
+    later = timezone.now() + dt.timedelta(minutes=2)
+    assert review_lease_next(label_set=sentiment, moderator=moderator, now=later) == two_memes[0]
