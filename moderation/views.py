@@ -39,6 +39,7 @@ from moderation.selectors.queue import (
     label_set_get,
     label_set_list,
     memes_with_prediction,
+    queue_candidates,
     queue_leased_count,
     queue_memes,
     queue_sizes,
@@ -135,6 +136,16 @@ def queue_next(request: HttpRequest) -> HttpResponse:
 
 
 def _review_context(request, meme, label_set, form, q, *, stale=None) -> dict:
+    # The meme most likely served next, so the browser can fetch its image now.
+    upcoming = (
+        queue_candidates(
+            label_set=label_set,
+            moderator=request.user,
+            filters=_filter_form(label_set, QueryDict(q)).filters(),
+        )
+        .exclude(pk=meme.pk)
+        .first()
+    )
     prediction = meme_latest_prediction(meme=meme, label_set=label_set)
     current = meme_latest_correction(meme=meme, label_set=label_set)
     probabilities = []
@@ -158,6 +169,7 @@ def _review_context(request, meme, label_set, form, q, *, stale=None) -> dict:
         "q": q,
         "queue_url": _queue_url(label_set, q),
         "classes": list(enumerate(label_set.classes, start=1)),
+        "upcoming": upcoming,
     }
 
 

@@ -3,8 +3,7 @@
 from collections.abc import Iterable, Iterator
 
 from classifier.models import LabelSet
-from moderation.models import LabelCorrection
-from moderation.selectors.memes import human_labels
+from moderation.selectors.memes import human_labels, memes_corrected_texts
 
 EXPORT_FIELDS = [
     "image_sha256",
@@ -19,24 +18,13 @@ EXPORT_FIELDS = [
 ]
 
 
-def _corrected_texts() -> dict[int, str]:
-    """Latest moderator text per meme, for every meme whose text was corrected."""
-    rows = (
-        LabelCorrection.objects.filter(text_changed=True)
-        .order_by("id")
-        .values_list("meme_id", "new_text")
-    )
-    # Oldest first, so each meme ends up with its latest text.
-    return dict(rows)
-
-
 def human_label_rows(*, label_sets: Iterable[LabelSet]) -> Iterator[dict]:
     """One row per meme and label set with a standing human label.
 
     ``text`` is the moderators' corrected text when there is one
     (``text_corrected`` says so), else the OCR text.
     """
-    texts = _corrected_texts()
+    texts = memes_corrected_texts()
     for label_set in label_sets:
         labels = (
             human_labels(label_set=label_set)

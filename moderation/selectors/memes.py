@@ -87,3 +87,14 @@ def human_labels(*, label_set: LabelSet) -> QuerySet[LabelCorrection]:
         .values("latest")
     )
     return LabelCorrection.objects.filter(id__in=latest_ids, unusable=False)
+
+
+def memes_corrected_texts() -> dict[int, str]:
+    """{meme id: the moderators' latest text}, for every meme whose text was corrected."""
+    rows = (
+        LabelCorrection.objects.filter(text_changed=True)
+        .order_by("id")
+        .values_list("meme_id", "new_text")
+    )
+    # Oldest first, so each meme ends up with its latest text.
+    return dict(rows)

@@ -120,3 +120,36 @@ def test_it_records_imported_labels_without_a_moderator(sentiment):
     )
     assert correction.moderator is None
     assert correction.source == "import"
+
+
+def test_the_trail_outlives_attempts_to_delete_the_meme(sentiment, version, moderator):
+    from django.db.models import ProtectedError
+
+    meme = predicted_meme(version, 0.3)
+    correction_create(meme=meme, label_set=sentiment, moderator=moderator, new_label="positive")
+    with pytest.raises(ProtectedError):
+        meme.delete()
+    assert LabelCorrection.objects.filter(meme=meme).count() == 1
+
+
+def test_it_lists_the_latest_corrected_text_of_every_meme(sentiment, version, moderator):
+    from moderation.selectors.memes import memes_corrected_texts
+
+    fixed = predicted_meme(version, 0.3, ocr_text="A")
+    untouched = predicted_meme(version, 0.3, ocr_text="B")
+    first = correction_create(
+        meme=fixed, label_set=sentiment, moderator=moderator, new_label="positive", new_text="A1"
+    )
+    correction_create(
+        meme=fixed,
+        label_set=sentiment,
+        moderator=moderator,
+        new_label="positive",
+        new_text="A2",
+        seen_correction_id=first.pk,
+        seen_text_correction_id=first.pk,
+    )
+    correction_create(
+        meme=untouched, label_set=sentiment, moderator=moderator, new_label="negative"
+    )
+    assert memes_corrected_texts() == {fixed.pk: "A2"}

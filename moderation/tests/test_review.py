@@ -52,6 +52,12 @@ def test_it_shows_the_meme_history(mod_client, meme, sentiment, moderator):
     assert "Changed negative → <strong>positive</strong>" in response.content.decode()
 
 
+def test_it_prefetches_the_image_of_the_meme_likely_next(mod_client, meme, version):
+    following = predicted_meme(version, 0.9)
+    html = mod_client.get(_url(meme)).content.decode()
+    assert f'<link rel="prefetch" href="{following.image.url}"' in html
+
+
 def test_confirm_records_the_label_and_opens_the_next_meme(mod_client, meme, version, moderator):
     following = predicted_meme(version, 0.9)
     response = _decide(mod_client, meme, action="confirm", label="negative")
