@@ -20,7 +20,13 @@ from ml.features import FeatureCache, extract_features
 from ml.fusion import HeadConfig
 from ml.model import softmax
 from ml.evaluation import compute_metrics
-from ml.training import TrainConfig, duplicate_groups, group_split, train_on_features
+from ml.training import (
+    TrainConfig,
+    duplicate_groups,
+    group_split,
+    stable_holdout,
+    train_on_features,
+)
 
 
 def main() -> None:
@@ -38,8 +44,8 @@ def main() -> None:
     classes = ("positive", "negative")
     y = np.array([classes.index(e.label) for e in examples])
     groups = duplicate_groups(examples)
-    # The same outer split as ml.pipeline.train_with_holdout (seed + 1): drop its test part.
-    rest, _test = group_split(y, groups, 0.2, 42 + 1)
+    # The same held-out memes as ml.pipeline.train_with_holdout: never looked at here.
+    rest = np.flatnonzero(~stable_holdout(examples, groups, 0.2))
     grid = {
         "learning_rate": [float(v) for v in args.lr.split(",")],
         "branch_units": [int(v) for v in args.units.split(",")],
@@ -50,13 +56,22 @@ def main() -> None:
         for fold in range(args.folds):
             tr, va = group_split(y[rest], groups[rest], 0.2, 100 + fold)
             tr, va = rest[tr], rest[va]
-            config = TrainConfig(learning_rate=lr, seed=fold, head=HeadConfig(branch_units=units, modality_dropout=md))
-            model = train_on_features([examples[i] for i in tr], img[tr], txt[tr], config, groups[tr])
+            config = TrainConfig(
+                learning_rate=lr,
+                seed=fold,
+                head=HeadConfig(branch_units=units, modality_dropout=md),
+            )
+            model = train_on_features(
+                [examples[i] for i in tr], img[tr], txt[tr], config, groups[tr]
+            )
             probs = softmax(model.head_logits(img[va], txt[va]) + model.log_prior_shift)
             m = compute_metrics(y[va], probs, list(classes))
             scores.append((m["macro_f1"], m["auroc"]))
         f1, auc = np.mean(scores, axis=0)
-        print(f"lr={lr:g} units={units} modality_dropout={md}: macro_f1={f1:.4f} auroc={auc:.4f}", flush=True)
+        print(
+            f"lr={lr:g} units={units} modality_dropout={md}: macro_f1={f1:.4f} auroc={auc:.4f}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from .evaluation import (
 )
 from .features import FeatureCache, extract_features
 from .model import FusionModel
-from .training import TrainConfig, duplicate_groups, group_split, train_on_features
+from .training import TrainConfig, duplicate_groups, stable_holdout, train_on_features
 
 
 @dataclass
@@ -76,7 +76,8 @@ def train_with_holdout(
     index = {c: i for i, c in enumerate(config.classes)}
     y = np.array([index[e.label] for e in examples])
     groups = duplicate_groups(examples) if groups is None else groups
-    rest, test = group_split(y, groups, test_fraction, config.seed + 1)
+    held_out = stable_holdout(examples, groups, test_fraction)
+    rest, test = np.flatnonzero(~held_out), np.flatnonzero(held_out)
     model = train_on_features(
         [examples[i] for i in rest], img[rest], txt[rest], config, groups[rest]
     )

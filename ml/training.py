@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,8 +23,9 @@ class TrainConfig:
     classes: tuple[str, ...] = ("positive", "negative")
     encoders: EncoderConfig = field(default_factory=EncoderConfig)
     head: HeadConfig = field(default_factory=HeadConfig)
-    # The original 1e-4 left the head at chance on validation after 20 epochs
-    # (bench/sweep_head.py); 1e-3 converges within the early-stopping window.
+    # The original 1e-4 and 1e-3 score the same on grouped cross-validation of
+    # Memotion (bench/sweep_head.py, docs/benchmarks.md); 1e-3 stops after ~5
+    # epochs instead of ~16, so retraining is three times faster.
     learning_rate: float = 1e-3
     epochs: int = 20
     patience: int = 3
@@ -80,6 +82,25 @@ def group_split(y: np.ndarray, groups: np.ndarray, test_fraction: float, seed: i
     splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
     train_idx, test_idx = next(splitter.split(np.zeros(len(y)), y, groups))
     return train_idx, test_idx
+
+
+def stable_holdout(examples: list[Example], groups: np.ndarray, fraction: float) -> np.ndarray:
+    """A held-out mask decided by content hashes, not by a random draw.
+
+    A group is held out when the SHA-256 of its smallest image hash falls in
+    the first `fraction` of the hash space. The same memes are therefore held
+    out in every run and in every later retrain, as the data grows, so a gate
+    split never leaks into a training set.
+    """
+    representative: dict[int, str] = {}
+    for g, ex in zip(groups, examples, strict=True):
+        if g not in representative or ex.image_sha256 < representative[g]:
+            representative[g] = ex.image_sha256
+    held = {
+        g: int(hashlib.sha256(f"holdout:{rep}".encode()).hexdigest()[:8], 16) / 2**32 < fraction
+        for g, rep in representative.items()
+    }
+    return np.array([held[g] for g in groups], dtype=bool)
 
 
 def tune_prior_shift(y_true: np.ndarray, logits: np.ndarray, rounds: int = 3) -> np.ndarray:
