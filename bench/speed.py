@@ -173,9 +173,7 @@ def main() -> None:
     )
     seed = json.loads(child.stdout.strip().splitlines()[-1])
     d, s = default["stages"], seed["stages"]
-    print(
-        f"memes: {args.n} Memotion images, one thread each for onnxruntime, TensorFlow and tesseract"
-    )
+    print(f"memes: {args.n} Memotion images; one thread each for onnxruntime, TF and OCR")
     print(f"{'stage':20} {'default p50':>12} {'p95':>8} {'seed p50':>10} {'p95':>8}")
     for stage in (
         "decode",

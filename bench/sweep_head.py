@@ -16,10 +16,10 @@ import numpy as np
 
 from ml.data import memotion_sentiment
 from ml.encoders import EncoderConfig
+from ml.evaluation import compute_metrics
 from ml.features import FeatureCache, extract_features
 from ml.fusion import HeadConfig
 from ml.model import softmax
-from ml.evaluation import compute_metrics
 from ml.training import (
     TrainConfig,
     duplicate_groups,
