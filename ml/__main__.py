@@ -127,7 +127,10 @@ def cmd_train(args) -> int:
         progress=True,
     )
     outcome = train_with_holdout(examples, config, args.test_fraction)
+    from .evaluation import summary
+
     info = {
+        "metrics": summary(outcome.report["test"]),
         "data_fingerprint": outcome.report["data_fingerprint"],
         "training_counts": outcome.report["counts"],
         "parent": None,

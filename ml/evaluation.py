@@ -49,6 +49,14 @@ def compute_metrics(y_true: np.ndarray, probs: np.ndarray, classes: list[str]) -
     return out
 
 
+SUMMARY_KEYS = ("accuracy", "macro_f1", "auroc", "log_loss", "ece", "n")
+
+
+def summary(metrics: dict) -> dict:
+    """The scalar headline figures of a metrics dict (for listings and records)."""
+    return {k: metrics.get(k) for k in SUMMARY_KEYS}
+
+
 def reliability_bins(y_true, probs, n_bins: int = 10) -> list[dict]:
     """Confidence of the predicted class vs its accuracy, in equal-width bins."""
     probs = np.asarray(probs)

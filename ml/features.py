@@ -49,7 +49,7 @@ class FeatureCache:
         os.replace(tmp, path)
 
 
-def _cached_encode(cache, encoder_name, keys, compute, batch_size, progress, desc):
+def _cached_encode(cache, encoder_name, keys, compute, batch_size, progress, desc, callback=None):
     out: list[np.ndarray | None] = [cache.get(encoder_name, k) for k in keys]
     missing = [i for i, v in enumerate(out) if v is None]
     bar = tqdm(total=len(missing), desc=desc, disable=not progress or not missing, unit="item")
@@ -60,6 +60,8 @@ def _cached_encode(cache, encoder_name, keys, compute, batch_size, progress, des
             out[i] = vec
             cache.put(encoder_name, keys[i], vec)
         bar.update(len(idx))
+        if callback is not None:
+            callback(desc, start + len(idx), len(missing))
     bar.close()
     return np.stack(out).astype(np.float32) if out else None
 
@@ -70,10 +72,12 @@ def extract_features(
     cache: FeatureCache | None = None,
     progress: bool = False,
     batch_size: int = 32,
+    callback=None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return (image features, text features) for the examples, using the cache.
 
-    Raises ImageError naming the example whose image cannot be decoded.
+    `callback(stage, done, total)` is called after each batch that had to be
+    computed. Raises ImageError naming the example whose image cannot be decoded.
     """
     cache = cache or FeatureCache(None)
     image_encoder, text_encoder = encoders_for(config)
@@ -100,6 +104,7 @@ def extract_features(
         batch_size,
         progress,
         "image features",
+        callback,
     )
     txt = _cached_encode(
         cache,
@@ -109,6 +114,7 @@ def extract_features(
         64,
         progress,
         "text features",
+        callback,
     )
     if img is None:
         img = np.zeros((0, image_encoder.dim), np.float32)

@@ -46,9 +46,9 @@ class ValidationMetrics(keras.callbacks.Callback):
 
 
 class ProgressBar(keras.callbacks.Callback):
-    def __init__(self, epochs: int, enabled: bool):
+    def __init__(self, epochs: int, enabled: bool, callback=None):
         super().__init__()
-        self.epochs, self.enabled = epochs, enabled
+        self.epochs, self.enabled, self.callback = epochs, enabled, callback
 
     def on_train_begin(self, logs=None):
         self.bar = tqdm(total=self.epochs, desc="training", unit="epoch", disable=not self.enabled)
@@ -59,6 +59,8 @@ class ProgressBar(keras.callbacks.Callback):
             val_loss=f"{logs.get('val_loss', 0):.4f}", val_f1=f"{logs.get('val_macro_f1') or 0:.3f}"
         )
         self.bar.update(1)
+        if self.callback is not None:
+            self.callback("training", epoch + 1, self.epochs)
 
     def on_train_end(self, logs=None):
         self.bar.close()

@@ -155,7 +155,10 @@ def train(
     return train_on_features(examples, img, txt, config, groups)
 
 
-def train_on_features(examples, img, txt, config: TrainConfig, groups=None) -> FusionModel:
+def train_on_features(
+    examples, img, txt, config: TrainConfig, groups=None, callback=None
+) -> FusionModel:
+    """Train the head on precomputed features; `callback(stage, epoch, epochs)` after each epoch."""
     import keras
     import tensorflow as tf
 
@@ -188,7 +191,7 @@ def train_on_features(examples, img, txt, config: TrainConfig, groups=None) -> F
         keras.callbacks.EarlyStopping(
             monitor="val_loss", patience=config.patience, restore_best_weights=True
         ),
-        ProgressBar(config.epochs, config.progress),
+        ProgressBar(config.epochs, config.progress, callback),
     ]
     head.fit(
         [img[tr], txt[tr]],
