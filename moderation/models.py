@@ -113,3 +113,58 @@ class ReviewSkip(models.Model):
 
     def __str__(self) -> str:
         return f"{self.meme_id}/{self.label_set_id} skipped by {self.moderator_id}"
+
+
+class RetrainRun(models.Model):
+    """One run of `retrain` for a label set: its progress while it runs, its verdict after.
+
+    Kept forever, so the dashboard can show each new version's gate metrics next
+    to the version it was compared with, and why it was or was not promoted.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    label_set = models.ForeignKey(
+        "classifier.LabelSet", on_delete=models.PROTECT, related_name="retrain_runs"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    # What the run is doing now ("text features", "training", ...) and how far it is.
+    stage = models.CharField(max_length=64, blank=True)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    force = models.BooleanField(default=False)
+    promote = models.BooleanField(default=True)
+    epochs = models.PositiveSmallIntegerField(null=True, blank=True)
+    triggered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    trigger = models.CharField(max_length=32, default="command")
+    new_version = models.ForeignKey(
+        "classifier.ModelVersion", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    compared_with = models.ForeignKey(
+        "classifier.ModelVersion", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # {"new": {...}, "active": {...}} headline metrics on the same gate split.
+    gate_metrics = models.JSONField(default=dict, blank=True)
+    promoted = models.BooleanField(default=False)
+    decision = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"retrain {self.label_set_id} #{self.pk} ({self.status})"
+
+    @property
+    def progress_percent(self) -> int | None:
+        return round(100 * self.done / self.total) if self.total else None
