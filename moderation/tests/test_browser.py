@@ -55,6 +55,12 @@ def _keys(driver, *keys):
     ActionChains(driver).send_keys(*keys).perform()
 
 
+def _wait_for_focus(driver, element_id):
+    WebDriverWait(driver, 10, ignored_exceptions=[StaleElementReferenceException]).until(
+        lambda d: d.switch_to.active_element.get_attribute("id") == element_id
+    )
+
+
 def _wait_for_review_of(driver, meme):
     def ready(d):
         heading = d.find_elements(By.CSS_SELECTOR, "h1")
@@ -81,11 +87,10 @@ def test_a_moderator_works_three_memes_with_the_keyboard(driver, live_server):
     third = predicted_meme(version, 0.70, ocr_text="THIRD")  # model: negative
 
     driver.get(live_server.url + reverse("moderation:queue"))
-    # The login form puts the cursor in the username field.
-    WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.ID, "id_username"))
+    # The login form puts the cursor in the username field, the queue on its button.
+    _wait_for_focus(driver, "id_username")
     _keys(driver, "kim", Keys.TAB, PASSWORD, Keys.ENTER)
-    WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.ID, "start-review"))
-    assert driver.switch_to.active_element.get_attribute("id") == "start-review"
+    _wait_for_focus(driver, "start-review")
     _keys(driver, Keys.ENTER)
 
     # 1: the model said positive; the moderator picks class 2 (negative).
