@@ -1,0 +1,83 @@
+"""End to end in headless Chromium: log in, upload a meme, see its predicted label."""
+
+import shutil
+
+import pytest
+
+from classifier.models import Meme
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--window-size=1280,1000",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)),
+        reason="chromium and chromium-driver are not installed (make test installs them)",
+    ),
+]
+
+
+@pytest.fixture
+def browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in FLAGS:
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
+    driver.set_page_load_timeout(120)
+    yield driver
+    driver.quit()
+
+
+@pytest.mark.model
+# serialized_rollback: keep the rows the data migrations made (label set, shipped model)
+# for the transactional tests that run after this one.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_user_logs_in_uploads_a_meme_and_sees_its_label(
+    browser, live_server, user, password, meme_image, active_model, tmp_path
+):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    meme_file = tmp_path / "friday.jpg"
+    meme_file.write_bytes(meme_image(top="FINALLY FRIDAY", bottom="BEST DAY EVER", fmt="JPEG"))
+
+    browser.get(live_server.url + "/")
+    assert "/accounts/login/" in browser.current_url
+    browser.find_element(By.NAME, "username").send_keys(user.username)
+    browser.find_element(By.NAME, "password").send_keys(password)
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit].primary").click()
+
+    wait = WebDriverWait(browser, 120)
+    file_input = wait.until(EC.presence_of_element_located((By.NAME, "image")))
+    file_input.send_keys(str(meme_file))
+    browser.find_element(By.NAME, "caption").send_keys("the weekend is here")
+    browser.find_element(By.ID, "upload-submit").click()
+
+    label = wait.until(EC.presence_of_element_located((By.ID, "predicted-label-sentiment")))
+    assert label.text in ("positive", "negative")
+    assert browser.find_element(By.ID, "meme-status").text == "Classified"
+    assert "FRIDAY" in browser.find_element(By.ID, "ocr-text").text.upper()
+    image = browser.find_element(By.CSS_SELECTOR, ".meme-image img")
+    assert browser.execute_script("return arguments[0].naturalWidth", image) == 640
+
+    meme = Meme.objects.get()
+    assert meme.uploader == user
+    assert meme.caption == "the weekend is here"
+    assert meme.predictions.get().label == label.text
