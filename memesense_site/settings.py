@@ -77,6 +77,10 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_q",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "classifier",
     "moderation",
 ]
@@ -193,6 +197,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES + 1024 * 1024
 
 # Where trained model versions are written (the shipped default lives in ml/shipped/).
 ML_MODEL_ROOT = env_path("ML_MODEL_ROOT", VAR_DIR / "models")
+# Encoder features cached per image/text hash, so retraining only encodes new memes.
+ML_FEATURE_CACHE = env_path("ML_FEATURE_CACHE", VAR_DIR / "features")
+# After a promotion, queue a reclassification of the memes no human has labelled.
+RECLASSIFY_AFTER_PROMOTION = env_bool("RECLASSIFY_AFTER_PROMOTION", False)
 # OCR engine for ml.ocr.get_engine (rapidocr, tesseract, ...); empty means ml's default.
 OCR_ENGINE = env_str("MEMESENSE_OCR_ENGINE")
 
@@ -249,6 +257,57 @@ else:
 MEME_STALE_SECONDS = env_int("MEME_STALE_SECONDS", Q_RETRY + 120)
 MEME_MAX_ATTEMPTS = env_int("MEME_MAX_ATTEMPTS", 3)
 MEME_SWEEP_MINUTES = env_int("MEME_SWEEP_MINUTES", 5)
+
+# --- REST API (classifier/api, docs/api.md) ------------------------------------------------
+
+# Requests per user for each throttle scope, as DRF rates ("120/min", "10/s", "5000/day").
+# Counters live in the default cache, i.e. per process unless CACHES points at a shared one.
+API_THROTTLE_RATES = {
+    "uploads": env_str("API_THROTTLE_UPLOADS", "120/min"),
+    "classify": env_str("API_THROTTLE_CLASSIFY", "20/min"),
+    "api": env_str("API_THROTTLE_DEFAULT", "1200/min"),
+}
+for _scope, _rate in API_THROTTLE_RATES.items():
+    _count, _, _period = _rate.partition("/")
+    if not (_count.isdigit() and _period[:1] in ("s", "m", "h", "d")):
+        raise ImproperlyConfigured(f"API throttle rate for {_scope}: {_rate!r} is not N/s|m|h|d")
+# POST /api/v1/classify/ classifies in the web process, so it takes smaller files.
+API_CLASSIFY_MAX_BYTES = env_int("API_CLASSIFY_MAX_BYTES", 2 * 1024 * 1024)
+# Whether /api/schema/ and /api/docs/ answer without a login (the data endpoints never do).
+API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", True)
+
+REST_FRAMEWORK = {
+    # Token first: its WWW-Authenticate header is what makes DRF answer 401, not 403.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["classifier.api.throttling.ScopedThrottle"],
+    "DEFAULT_THROTTLE_RATES": API_THROTTLE_RATES,
+    "DEFAULT_PAGINATION_CLASS": "classifier.api.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "classifier.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Memesense API",
+    "DESCRIPTION": "Upload memes, poll their classification, correct labels, manage models.",
+    "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": [
+        "rest_framework.permissions.AllowAny"
+        if API_DOCS_PUBLIC
+        else "rest_framework.permissions.IsAuthenticated"
+    ],
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI and ReDoc from drf-spectacular-sidecar's static files, never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
 
 # --- Moderation -----------------------------------------------------------------------------
 

@@ -152,7 +152,8 @@ def cmd_train(args) -> int:
 
 
 def _print_summary(report: dict) -> None:
-    rows = [("model (test)", report["test"])] + list(report.get("baselines", {}).items())
+    baselines = [(k, m) for k, m in report.get("baselines", {}).items() if m]
+    rows = [("model (test)", report["test"]), *baselines]
     print(f"{'':22} {'macro-F1':>9} {'AUROC':>7} {'accuracy':>9}")
     for name, m in rows:
         auroc = f"{m['auroc']:.4f}" if m.get("auroc") is not None else "   n/a"

@@ -104,18 +104,23 @@ def baselines(train_labels, train_texts, test_labels, test_texts, classes, seed:
         rng.dirichlet(np.ones(k), size=n) * 0.01 + np.eye(k)[rng.choice(k, size=n, p=prior)]
     )
     random_probs /= random_probs.sum(axis=1, keepdims=True)
-    vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
-    x_train = vectorizer.fit_transform([t or "" for t in train_texts])
-    lr = LogisticRegression(max_iter=2000, class_weight="balanced", C=1.0)
-    lr.fit(x_train, train_labels)
-    tfidf_probs = np.zeros((n, k))
-    tfidf_probs[:, lr.classes_] = lr.predict_proba(
-        vectorizer.transform([t or "" for t in test_texts])
-    )
+    tfidf = None
+    try:
+        vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
+        x_train = vectorizer.fit_transform([t or "" for t in train_texts])
+        lr = LogisticRegression(max_iter=2000, class_weight="balanced", C=1.0)
+        lr.fit(x_train, train_labels)
+        tfidf_probs = np.zeros((n, k))
+        tfidf_probs[:, lr.classes_] = lr.predict_proba(
+            vectorizer.transform([t or "" for t in test_texts])
+        )
+        tfidf = compute_metrics(test_labels, tfidf_probs, classes)
+    except ValueError:
+        pass  # no words to learn from (texts empty or all too rare): no text baseline
     return {
         "majority_class": compute_metrics(test_labels, majority, classes),
         "class_prior_random": compute_metrics(test_labels, random_probs, classes),
-        "tfidf_logreg": compute_metrics(test_labels, tfidf_probs, classes),
+        "tfidf_logreg": tfidf,
     }
 
 

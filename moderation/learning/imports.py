@@ -18,7 +18,7 @@ from moderation.selectors.memes import meme_latest_correction
 from moderation.services import correction_create
 
 
-class ImportError_(Exception):  # noqa: N801 - ImportError is a builtin
+class DatasetImportError(Exception):
     """The import cannot start (missing file, column or label set)."""
 
 
@@ -33,7 +33,10 @@ class ImportSummary:
     problems: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return {k: getattr(self, k) for k in ("rows", "imported", "duplicate", "missing_image", "unreadable", "unmapped")}
+        return {
+            k: getattr(self, k)
+            for k in ("rows", "imported", "duplicate", "missing_image", "unreadable", "unmapped")
+        }
 
 
 def parse_label_map(text: str | None) -> dict[str, str]:
@@ -46,7 +49,7 @@ def parse_label_map(text: str | None) -> dict[str, str]:
             continue
         raw, sep, cls = part.partition("=")
         if not sep or not raw.strip() or not cls.strip():
-            raise ImportError_(f"--map entries look like raw=class; got {part!r}")
+            raise DatasetImportError(f"--map entries look like raw=class; got {part!r}")
         mapping[raw.strip()] = cls.strip()
     return mapping
 
@@ -57,10 +60,14 @@ def label_set_get_or_create(*, name: str, classes: list[str], create: bool) -> L
     if label_set is not None:
         return label_set
     if not create:
-        raise ImportError_(f"label set {name!r} does not exist (pass --create-label-set to create it)")
+        raise DatasetImportError(
+            f"label set {name!r} does not exist (pass --create-label-set to create it)"
+        )
     if len(classes) < 2:
-        raise ImportError_(f"cannot create label set {name!r}: the data has fewer than two classes")
-    return LabelSet.objects.create(name=name, classes=classes, description="Created by import_dataset.")
+        raise DatasetImportError(f"cannot create label set {name!r}: fewer than two classes")
+    return LabelSet.objects.create(
+        name=name, classes=classes, description="Created by import_dataset."
+    )
 
 
 def dataset_import(
@@ -84,29 +91,45 @@ def dataset_import(
     """
     csv_path, images_dir = Path(csv_path), Path(images_dir)
     if not csv_path.is_file():
-        raise ImportError_(f"CSV not found: {csv_path}")
+        raise DatasetImportError(f"CSV not found: {csv_path}")
     if not images_dir.is_dir():
-        raise ImportError_(f"image folder not found: {images_dir}")
+        raise DatasetImportError(f"image folder not found: {images_dir}")
     with open(csv_path, newline="", encoding="utf-8-sig") as f:
         rows = list(csv.DictReader(f))
     columns = set(rows[0]) if rows else set()
     for column in filter(None, (label_column, text_column, image_column)):
         if rows and column not in columns:
-            raise ImportError_(f"{csv_path.name} has no column {column!r} (columns: {', '.join(sorted(columns))})")
+            raise DatasetImportError(
+                f"{csv_path.name} has no column {column!r} (columns: {', '.join(sorted(columns))})"
+            )
     label_map = label_map or {}
     raw_labels = {(r.get(label_column) or "").strip() for r in rows} - {""}
     classes = sorted({label_map.get(v, v) for v in raw_labels} if label_map else raw_labels)
-    label_set = label_set_get_or_create(name=label_set_name, classes=classes, create=create_label_set)
+    label_set = label_set_get_or_create(
+        name=label_set_name, classes=classes, create=create_label_set
+    )
 
     summary = ImportSummary(rows=len(rows))
     for number, row in enumerate(rows, start=2):
-        _import_row(row, number, label_set, images_dir, label_column, text_column, image_column, label_map, summary)
+        _import_row(
+            row,
+            number,
+            label_set,
+            images_dir,
+            label_column,
+            text_column,
+            image_column,
+            label_map,
+            summary,
+        )
         if on_row is not None:
             on_row(number - 1, len(rows))
     return summary
 
 
-def _import_row(row, number, label_set, images_dir, label_column, text_column, image_column, label_map, summary):
+def _import_row(
+    row, number, label_set, images_dir, label_column, text_column, image_column, label_map, summary
+):
     name = Path((row.get(image_column) or "").strip()).name
     raw = (row.get(label_column) or "").strip()
     label = label_map.get(raw, raw if not label_map else None)

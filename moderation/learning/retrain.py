@@ -1,0 +1,322 @@
+"""Retrain a label set's model from human labels, gate it, and promote it if not worse."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from classifier import ml_bridge
+from classifier import selectors as classifier_selectors
+from classifier.models import LabelSet, Meme, ModelVersion
+from classifier.services import model_text, model_version_activate, model_version_register
+from moderation.models import LabelCorrection, RetrainRun
+
+logger = logging.getLogger(__name__)
+
+GATE_FRACTION = 0.2
+MIN_PER_CLASS = 2  # a class with fewer human labels than this cannot be trained or gated
+
+
+class RetrainError(Exception):
+    """The label set cannot be retrained now; the message says why."""
+
+
+@dataclass
+class LabelledMeme:
+    meme_id: int
+    sha256: str
+    image: str | bytes
+    text: str
+    label: str
+
+
+def labelled_memes(*, label_set: LabelSet) -> list[LabelledMeme]:
+    """Every meme's standing human label for `label_set`, with the text moderators settled on.
+
+    The latest correction wins; memes marked unusable, and labels that are no
+    longer classes of the label set, are left out.
+    """
+    latest_ids = (
+        LabelCorrection.objects.filter(label_set=label_set)
+        .values("meme_id")
+        .annotate(latest=Max("id"))
+        .values("latest")
+    )
+    labels = dict(
+        LabelCorrection.objects.filter(id__in=latest_ids, unusable=False)
+        .filter(new_label__in=label_set.classes)
+        .values_list("meme_id", "new_label")
+    )
+    # Text is a property of the meme: its latest text correction in any label set.
+    texts = dict(
+        LabelCorrection.objects.filter(text_changed=True, meme_id__in=labels)
+        .order_by("id")
+        .values_list("meme_id", "new_text")
+    )
+    out = []
+    for meme in Meme.objects.filter(pk__in=labels).order_by("pk"):
+        ocr_text = texts.get(meme.pk, meme.ocr_text or "")
+        try:
+            image: str | bytes = meme.image.path
+        except NotImplementedError:  # a storage without local paths
+            with meme.image.open("rb") as fh:
+                image = fh.read()
+        out.append(
+            LabelledMeme(
+                meme_id=meme.pk,
+                sha256=meme.sha256,
+                image=image,
+                text=model_text(ocr_text=ocr_text, caption=meme.caption),
+                label=labels[meme.pk],
+            )
+        )
+    return out
+
+
+def _progress(run: RetrainRun | None, stage: str, done: int, total: int) -> None:
+    if run is None:
+        return
+    run.stage, run.done, run.total = stage, done, total
+    RetrainRun.objects.filter(pk=run.pk).update(stage=stage, done=done, total=total)
+
+
+def retrain_run_create(
+    *,
+    label_set: LabelSet,
+    force: bool = False,
+    promote: bool = True,
+    epochs: int | None = None,
+    triggered_by=None,
+    trigger: str = "command",
+) -> RetrainRun:
+    return RetrainRun.objects.create(
+        label_set=label_set,
+        force=force,
+        promote=promote,
+        epochs=epochs,
+        triggered_by=triggered_by if getattr(triggered_by, "is_authenticated", False) else None,
+        trigger=trigger,
+    )
+
+
+def retrain_run_execute(*, run: RetrainRun, echo=None, progress_bars: bool = False) -> RetrainRun:
+    """Run a queued retrain; a failure is recorded on the run and leaves the active model alone."""
+    run.status, run.started_at = RetrainRun.Status.RUNNING, timezone.now()
+    run.save(update_fields=["status", "started_at"])
+    try:
+        _retrain(run, echo or (lambda _msg: None), progress_bars)
+    except Exception as exc:
+        logger.exception("retrain %s failed", run.pk)
+        run.status = RetrainRun.Status.FAILED
+        run.error = str(exc) if isinstance(exc, RetrainError) else f"{type(exc).__name__}: {exc}"
+    else:
+        run.status = RetrainRun.Status.SUCCEEDED
+    run.finished_at = timezone.now()
+    run.save()
+    return run
+
+
+def promotion_decision(
+    *, new_f1: float, old_f1: float | None, old_name: str, promote: bool, force: bool
+) -> tuple[bool, str]:
+    """Promote when the new model is not worse on gate macro-F1 (or forced); say why."""
+    if old_f1 is None:
+        better, why = True, "no usable active model: the first model of this label set"
+    else:
+        better = new_f1 >= old_f1
+        verdict = "not worse" if better else "worse"
+        why = f"gate macro-F1 {new_f1:.4f} (new) vs {old_f1:.4f} ({old_name}): {verdict}"
+    if not promote:
+        return False, f"not promoted (--no-promote); {why}"
+    if better:
+        return True, f"promoted: {why}"
+    if force:
+        return True, f"promoted by --force although {why}"
+    return False, f"kept {old_name}: {why}"
+
+
+def _retrain(run: RetrainRun, echo, progress_bars: bool) -> None:
+    import ml
+    from ml.data import Example
+    from ml.evaluation import baselines, compute_metrics, summary
+    from ml.features import FeatureCache, extract_features
+    from ml.pipeline import data_fingerprint, report_for
+    from ml.registry import save_model
+    from ml.training import (
+        TrainConfig,
+        duplicate_groups,
+        group_split,
+        stable_holdout,
+        train_on_features,
+    )
+
+    label_set = run.label_set
+    classes = list(label_set.classes)
+    _progress(run, "gathering labels", 0, 0)
+    memes = labelled_memes(label_set=label_set)
+    counts = {c: sum(m.label == c for m in memes) for c in classes}
+    run.counts = {"labelled": len(memes), "per_class": counts}
+    short = [c for c, n in counts.items() if n < MIN_PER_CLASS * 2]
+    if len([c for c, n in counts.items() if n > 0]) < 2 or short:
+        raise RetrainError(
+            f"not enough human labels for {label_set.name}: {counts} "
+            f"(each class needs at least {MIN_PER_CLASS * 2})"
+        )
+    echo(f"{len(memes)} labelled memes for {label_set.name}: {counts}")
+    examples = [
+        Example(
+            image=m.image, text=m.text, label=m.label, image_sha256=m.sha256, key=str(m.meme_id)
+        )
+        for m in memes
+    ]
+    config = TrainConfig(
+        label_set=label_set.name,
+        classes=tuple(classes),
+        epochs=run.epochs or 20,
+        feature_cache=str(settings.ML_FEATURE_CACHE),
+        progress=progress_bars,
+    )
+    img, txt = extract_features(
+        examples,
+        config.encoders,
+        FeatureCache(config.feature_cache),
+        config.progress,
+        callback=lambda stage, done, total: _progress(run, stage, done, total),
+    )
+    y = np.array([classes.index(e.label) for e in examples])
+    groups = duplicate_groups(examples)
+    gate = stable_holdout(examples, groups, GATE_FRACTION)
+    if any(((y[gate] == i).sum() < MIN_PER_CLASS) for i in range(len(classes))) or gate.all():
+        # Too few labels for the hash-based gate to hold every class: fall back to a
+        # stratified split that still keeps duplicate groups whole.
+        _train_idx, gate_idx = group_split(y, groups, GATE_FRACTION, seed=0)
+        gate = np.zeros(len(y), bool)
+        gate[gate_idx] = True
+    rest, held = np.flatnonzero(~gate), np.flatnonzero(gate)
+    run.counts.update({"train_and_validation": len(rest), "gate": len(held)})
+    echo(f"gate split: {len(held)} memes; training on {len(rest)}")
+    model = train_on_features(
+        [examples[i] for i in rest],
+        img[rest],
+        txt[rest],
+        config,
+        groups[rest],
+        callback=lambda stage, done, total: _progress(run, stage, done, total),
+    )
+    _progress(run, "evaluating", 0, 0)
+    new_probs = model.probabilities_from_features(img[held], txt[held])
+    base = baselines(
+        y[rest],
+        [examples[i].text for i in rest],
+        y[held],
+        [examples[i].text for i in held],
+        classes,
+    )
+    report, plots = report_for(model, y[held], new_probs, base)
+    new_metrics = report["test"]
+
+    active = classifier_selectors.model_version_active(label_set=label_set.name)
+    active_metrics = None
+    if active is not None:
+        try:
+            old = ml_bridge.load_model(label_set.name, active.artifact_path)
+            if old.encoders == model.encoders:
+                old_probs = old.probabilities_from_features(img[held], txt[held])
+            else:
+                old_probs = ml.predict(
+                    old, [examples[i].image for i in held], [examples[i].text for i in held]
+                )
+            old_index = [old.classes.index(c) for c in classes]
+            active_metrics = compute_metrics(y[held], old_probs[:, old_index], classes)
+        except Exception as exc:  # an unloadable active model is not worth keeping
+            echo(
+                f"the active model {active.version} cannot be evaluated ({exc}); "
+                "treating it as absent"
+            )
+    run.compared_with = active
+    run.gate_metrics = {
+        "new": summary(new_metrics),
+        "active": summary(active_metrics) if active_metrics else None,
+    }
+    report["gate_comparison"] = run.gate_metrics
+
+    old_f1 = active_metrics["macro_f1"] if active_metrics else None
+    promote, decision = promotion_decision(
+        new_f1=new_metrics["macro_f1"],
+        old_f1=old_f1,
+        old_name=active.version if active else "",
+        promote=run.promote,
+        force=run.force,
+    )
+
+    _progress(run, "saving", 0, 0)
+    info = {
+        "metrics": summary(new_metrics),
+        "parent": active.version if active else None,
+        "data_fingerprint": data_fingerprint(examples),
+        "training_counts": run.counts,
+        "trained_by": f"retrain ({run.trigger})",
+    }
+    path = save_model(
+        model,
+        Path(settings.ML_MODEL_ROOT),
+        keras_head=model.keras_head,
+        report=report,
+        extra_files=plots,
+        info=info,
+    )
+    with transaction.atomic():
+        version = model_version_register(
+            label_set=label_set,
+            version=model.version,
+            artifact_path=str(path),
+            metrics=summary(new_metrics),
+            training_counts=run.counts,
+            parent=active,
+            triggered_by=run.triggered_by,
+            activate=promote,
+        )
+        run.new_version, run.promoted, run.decision = version, promote, decision
+        run.save()
+    echo(decision)
+    if promote and settings.RECLASSIFY_AFTER_PROMOTION:
+        from moderation.learning.versions import reclassify_enqueue
+
+        reclassify_enqueue(label_set=label_set)
+
+
+def model_version_promote(*, model_version: ModelVersion) -> ModelVersion:
+    """Make a version active after checking its folder is intact."""
+    import ml
+
+    try:
+        ml.registry.read_manifest(ml_bridge.resolve_artifact_path(model_version.artifact_path))
+    except ml.ModelError as exc:
+        raise RetrainError(f"{model_version.version} cannot be promoted: {exc}") from exc
+    return model_version_activate(model_version=model_version)
+
+
+RETRAIN_TASK = "moderation.tasks.retrain_label_set"
+
+
+def retrain_enqueue(*, label_set: LabelSet, triggered_by=None, force: bool = False) -> RetrainRun:
+    """Queue a retrain on the slow queue (so uploads are never delayed by it)."""
+    from functools import partial
+
+    from django_q.tasks import async_task
+
+    with transaction.atomic():
+        run = retrain_run_create(
+            label_set=label_set, force=force, triggered_by=triggered_by, trigger="dashboard"
+        )
+        transaction.on_commit(
+            partial(async_task, RETRAIN_TASK, run.pk, cluster="slow", task_name=f"retrain-{run.pk}")
+        )
+    return run

@@ -1,0 +1,102 @@
+"""Switch the active model version back and forth, and reclassify after a switch."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django_q.tasks import async_task
+
+from classifier import ml_bridge
+from classifier.models import LabelSet, Meme, ModelVersion, Prediction
+from classifier.services import model_text, probability_stats
+from moderation.learning.retrain import RetrainError, model_version_promote
+from moderation.models import LabelCorrection
+
+RECLASSIFY_TASK = "moderation.tasks.reclassify_label_set"
+BATCH = 32
+
+
+def model_version_rollback(*, label_set: LabelSet) -> ModelVersion:
+    """Re-activate the version that was active before the current one."""
+    current = ModelVersion.objects.filter(label_set=label_set, is_active=True).first()
+    previous = (
+        ModelVersion.objects.filter(
+            label_set=label_set, is_active=False, activated_at__isnull=False
+        )
+        .order_by("-activated_at")
+        .first()
+    )
+    if previous is None:
+        raise RetrainError(f"{label_set.name} has no earlier active version to roll back to")
+    if (
+        current is not None
+        and current.activated_at
+        and previous.activated_at > current.activated_at
+    ):
+        raise RetrainError("version history is inconsistent: the previous version is newer")
+    return model_version_promote(model_version=previous)
+
+
+def memes_without_human_label(*, label_set: LabelSet):
+    decided = LabelCorrection.objects.filter(label_set=label_set).values("meme_id")
+    return Meme.objects.filter(status=Meme.Status.CLASSIFIED).exclude(pk__in=decided).order_by("pk")
+
+
+def reclassify(*, label_set: LabelSet, on_batch: Callable[[int, int], None] | None = None) -> int:
+    """Add a prediction by the active model to every meme without a human label.
+
+    Uses the text moderators settled on (or the OCR text) without running OCR
+    again; returns how many memes got a new prediction.
+    """
+    import ml
+
+    version = ModelVersion.objects.filter(label_set=label_set, is_active=True).first()
+    if version is None:
+        raise RetrainError(f"{label_set.name} has no active model version")
+    model = ml_bridge.load_model(label_set.name, version.artifact_path)
+    memes = list(memes_without_human_label(label_set=label_set))
+    texts = dict(
+        LabelCorrection.objects.filter(text_changed=True, meme__in=memes)
+        .order_by("id")
+        .values_list("meme_id", "new_text")
+    )
+    done = 0
+    for start in range(0, len(memes), BATCH):
+        batch = memes[start : start + BATCH]
+        images = []
+        for meme in batch:
+            with meme.image.open("rb") as fh:
+                images.append(fh.read())
+        batch_texts = [
+            model_text(ocr_text=texts.get(m.pk, m.ocr_text), caption=m.caption) for m in batch
+        ]
+        probabilities = ml.predict(model, images, batch_texts)
+        rows = []
+        for meme, probs in zip(batch, probabilities, strict=True):
+            by_class = {c: float(p) for c, p in zip(model.classes, probs, strict=True)}
+            confidence, margin, entropy = probability_stats(by_class)
+            rows.append(
+                Prediction(
+                    meme=meme,
+                    label_set=label_set,
+                    model_version=version,
+                    label=model.classes[int(probs.argmax())],
+                    probabilities=by_class,
+                    confidence=confidence,
+                    margin=margin,
+                    entropy=entropy,
+                    duration_ms=0,
+                )
+            )
+        Prediction.objects.bulk_create(rows)
+        done += len(batch)
+        if on_batch is not None:
+            on_batch(done, len(memes))
+    return done
+
+
+def reclassify_enqueue(*, label_set: LabelSet) -> None:
+    """Reclassify in the background, on the slow queue so uploads are not delayed."""
+    async_task(
+        RECLASSIFY_TASK, label_set.pk, cluster="slow", task_name=f"reclassify-{label_set.name}"
+    )
