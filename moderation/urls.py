@@ -1,17 +1,17 @@
 from django.urls import path
 
-from moderation import views
+from moderation.views import dashboard, export, queue, review
 
 app_name = "moderation"
 
 urlpatterns = [
-    path("", views.dashboard_view, name="dashboard"),
-    path("queue/", views.queue, name="queue"),
-    path("queue/next/", views.queue_next, name="queue_next"),
-    path("queue/bulk/", views.bulk, name="bulk"),
-    path("review/<int:meme_id>/", views.review, name="review"),
-    path("plots/confusion.png", views.confusion_plot, name="confusion_plot"),
-    path("plots/reliability.png", views.reliability_plot, name="reliability_plot"),
-    path("export.csv", views.export_csv, name="export_csv"),
-    path("export.jsonl", views.export_jsonl, name="export_jsonl"),
+    path("", dashboard.dashboard_view, name="dashboard"),
+    path("queue/", queue.queue, name="queue"),
+    path("queue/next/", queue.queue_next, name="queue_next"),
+    path("queue/bulk/", queue.bulk, name="bulk"),
+    path("review/<int:meme_id>/", review.review, name="review"),
+    path("plots/confusion.png", dashboard.confusion_plot, name="confusion_plot"),
+    path("plots/reliability.png", dashboard.reliability_plot, name="reliability_plot"),
+    path("export.csv", export.export_csv, name="export_csv"),
+    path("export.jsonl", export.export_jsonl, name="export_jsonl"),
 ]

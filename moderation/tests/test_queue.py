@@ -102,7 +102,7 @@ def test_it_filters_by_the_model_version_of_the_latest_prediction(sentiment, ver
 
 
 def test_the_page_lists_filters_and_paginates(mod_client, sentiment, version, monkeypatch):
-    monkeypatch.setattr("moderation.views.QUEUE_PAGE_SIZE", 2)
+    monkeypatch.setattr("moderation.views.queue.QUEUE_PAGE_SIZE", 2)
     memes = [predicted_meme(version, p) for p in (0.1, 0.45, 0.3)]
     response = mod_client.get(reverse("moderation:queue"), {"label_set": "sentiment"})
     assert response.status_code == 200

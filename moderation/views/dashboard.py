@@ -1,0 +1,56 @@
+"""The dashboard and its plots."""
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from moderation import plots
+from moderation.selectors import dashboard
+from moderation.selectors.queue import label_set_list, queue_sizes
+from moderation.views.common import label_set_from_request, moderator_required
+
+
+@require_GET
+@moderator_required
+def dashboard_view(request: HttpRequest) -> HttpResponse:
+    label_set = label_set_from_request(request)
+    pairs = dashboard.active_model_pairs(label_set=label_set)
+    return render(
+        request,
+        "moderation/dashboard.html",
+        {
+            "label_set": label_set,
+            "label_sets": label_set_list(),
+            "queue_sizes": queue_sizes(),
+            "decisions": dashboard.decisions_per_day(),
+            "agreement": dashboard.model_agreement(label_set=label_set),
+            "active": dashboard.active_model_version(label_set=label_set),
+            "confusion": dashboard.confusion_matrix(classes=label_set.classes, pairs=pairs),
+            "versions": dashboard.model_versions(label_set=label_set),
+            "waiting": dashboard.corrections_waiting_for_retrain(label_set=label_set),
+            "disagreements": dashboard.recent_disagreements(label_set=label_set),
+        },
+    )
+
+
+def _png_response(png: bytes) -> HttpResponse:
+    response = HttpResponse(png, content_type="image/png")
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+@moderator_required
+def confusion_plot(request: HttpRequest) -> HttpResponse:
+    label_set = label_set_from_request(request)
+    pairs = dashboard.active_model_pairs(label_set=label_set)
+    confusion = dashboard.confusion_matrix(classes=label_set.classes, pairs=pairs)
+    return _png_response(plots.confusion_png(confusion, title=label_set.name))
+
+
+@require_GET
+@moderator_required
+def reliability_plot(request: HttpRequest) -> HttpResponse:
+    label_set = label_set_from_request(request)
+    reliability = dashboard.reliability(pairs=dashboard.active_model_pairs(label_set=label_set))
+    return _png_response(plots.reliability_png(reliability, title=label_set.name))

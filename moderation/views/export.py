@@ -1,0 +1,57 @@
+"""Export of the human labels as CSV and JSON Lines."""
+
+import csv
+import json
+
+from django.http import Http404, HttpRequest, StreamingHttpResponse
+from django.views.decorators.http import require_GET
+
+from classifier.models import LabelSet
+from moderation.selectors.export import EXPORT_FIELDS, human_label_rows
+from moderation.selectors.queue import label_set_get, label_set_list
+from moderation.views.common import moderator_required
+
+
+def _export_label_sets(request: HttpRequest) -> list[LabelSet]:
+    """One label set when asked for by name, else all of them."""
+    name = request.GET.get("label_set")
+    if not name:
+        return list(label_set_list())
+    label_set = label_set_get(name=name)
+    if label_set is None:
+        raise Http404("No such label set.")
+    return [label_set]
+
+
+class _Echo:
+    """A file-like object whose write returns the line, for streaming csv."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+@require_GET
+@moderator_required
+def export_csv(request: HttpRequest) -> StreamingHttpResponse:
+    rows = human_label_rows(label_sets=_export_label_sets(request))
+    writer = csv.DictWriter(_Echo(), fieldnames=EXPORT_FIELDS)
+    lines = (writer.writerow(row) for row in rows)
+    header = writer.writerow(dict(zip(EXPORT_FIELDS, EXPORT_FIELDS, strict=True)))
+    response = StreamingHttpResponse(_chain(header, lines), content_type="text/csv")
+    response["Content-Disposition"] = 'attachment; filename="human-labels.csv"'
+    return response
+
+
+@require_GET
+@moderator_required
+def export_jsonl(request: HttpRequest) -> StreamingHttpResponse:
+    rows = human_label_rows(label_sets=_export_label_sets(request))
+    lines = (json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+    response = StreamingHttpResponse(lines, content_type="application/x-ndjson")
+    response["Content-Disposition"] = 'attachment; filename="human-labels.jsonl"'
+    return response
+
+
+def _chain(first: str, rest):
+    yield first
+    yield from rest
