@@ -8,6 +8,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("moderation/", include("moderation.urls")),
+    path("api/", include("classifier.api.urls")),
     path("", include("classifier.urls")),
 ]
 

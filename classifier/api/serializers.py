@@ -1,0 +1,394 @@
+"""Input parsing and output shapes of the API; no business logic."""
+
+import math
+
+from django.conf import settings
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from classifier.api import selectors
+from classifier.api.uploads import image_from_upload
+from classifier.models import LabelSet, Meme, ModelVersion, Prediction
+from moderation.models import LabelCorrection
+
+TEXT_MAX_LENGTH = 2000  # as the upload form's caption
+CORRECTED_TEXT_MAX_LENGTH = 20_000
+
+# --- Output ----------------------------------------------------------------------------------
+
+
+class PredictionSerializer(serializers.ModelSerializer):
+    label_set = serializers.CharField(source="label_set.name")
+    probabilities = serializers.DictField(
+        child=serializers.FloatField(), help_text="Probability of every class."
+    )
+    model_version = serializers.CharField(source="model_version.version")
+    model_version_id = serializers.IntegerField()
+
+    class Meta:
+        model = Prediction
+        fields = [
+            "label_set",
+            "label",
+            "probabilities",
+            "confidence",
+            "margin",
+            "entropy",
+            "model_version",
+            "model_version_id",
+            "created_at",
+        ]
+
+
+class HumanLabelSerializer(serializers.ModelSerializer):
+    label_set = serializers.CharField(source="label_set.name")
+    label = serializers.SerializerMethodField(help_text="null when marked unusable.")
+    correction_id = serializers.IntegerField(source="id")
+    moderator = serializers.CharField(source="moderator.username", allow_null=True, default=None)
+
+    class Meta:
+        model = LabelCorrection
+        fields = ["label_set", "label", "unusable", "correction_id", "moderator", "created_at"]
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_label(self, correction: LabelCorrection) -> str | None:
+        return None if correction.unusable else correction.new_label
+
+
+class MemeSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField(help_text="This meme in the API.")
+    page_url = serializers.SerializerMethodField(help_text="This meme's web page.")
+    image_url = serializers.SerializerMethodField(help_text="The stored (normalised) image.")
+    text = serializers.SerializerMethodField(
+        help_text="The text models read: the moderators' correction, else the OCR text."
+    )
+    uploader = serializers.CharField(source="uploader.username", allow_null=True, default=None)
+    predictions = serializers.SerializerMethodField(
+        help_text="The latest prediction of each label set."
+    )
+    human_labels = serializers.SerializerMethodField(
+        help_text="The standing human decision of each label set that has one."
+    )
+
+    class Meta:
+        model = Meme
+        fields = [
+            "id",
+            "url",
+            "page_url",
+            "status",
+            "failure_reason",
+            "caption",
+            "ocr_text",
+            "text",
+            "image_url",
+            "original_name",
+            "content_type",
+            "size_bytes",
+            "width",
+            "height",
+            "uploader",
+            "predictions",
+            "human_labels",
+            "created_at",
+            "updated_at",
+            "queued_at",
+            "processing_started_at",
+            "finished_at",
+        ]
+
+    def _absolute(self, path: str) -> str:
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, meme: Meme) -> str:
+        return self._absolute(reverse("api:meme-detail", args=[meme.pk]))
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_page_url(self, meme: Meme) -> str:
+        return self._absolute(reverse("classifier:meme_detail", args=[meme.pk]))
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_image_url(self, meme: Meme) -> str:
+        return self._absolute(meme.image.url)
+
+    def get_text(self, meme: Meme) -> str:
+        return selectors.meme_current_text(meme)
+
+    @extend_schema_field(PredictionSerializer(many=True))
+    def get_predictions(self, meme: Meme) -> list:
+        return PredictionSerializer(selectors.meme_latest_predictions(meme), many=True).data
+
+    @extend_schema_field(HumanLabelSerializer(many=True))
+    def get_human_labels(self, meme: Meme) -> list:
+        return HumanLabelSerializer(selectors.meme_human_labels(meme), many=True).data
+
+
+class LabelSetSerializer(serializers.ModelSerializer):
+    classes = serializers.ListField(child=serializers.CharField())
+    active_version = serializers.SerializerMethodField(
+        help_text="The model version new memes are classified with; null when none is."
+    )
+
+    class Meta:
+        model = LabelSet
+        fields = ["name", "classes", "alert_class", "description", "active_version"]
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_active_version(self, label_set: LabelSet) -> str | None:
+        active = label_set.active_versions
+        return active[0].version if active else None
+
+
+class ModelVersionSerializer(serializers.ModelSerializer):
+    label_set = serializers.CharField(source="label_set.name")
+    metrics = serializers.DictField(help_text="Evaluation metrics on the held-out test split.")
+    training_counts = serializers.DictField(help_text="Examples per class it was trained on.")
+    parent = serializers.CharField(source="parent.version", allow_null=True, default=None)
+    triggered_by = serializers.CharField(
+        source="triggered_by.username", allow_null=True, default=None
+    )
+
+    class Meta:
+        model = ModelVersion
+        fields = [
+            "id",
+            "version",
+            "label_set",
+            "is_active",
+            "metrics",
+            "training_counts",
+            "parent",
+            "triggered_by",
+            "created_at",
+            "activated_at",
+        ]
+
+
+class CorrectionSerializer(serializers.ModelSerializer):
+    meme = serializers.IntegerField(source="meme_id")
+    label_set = serializers.CharField(source="label_set.name")
+    moderator = serializers.CharField(source="moderator.username", allow_null=True, default=None)
+    model_version = serializers.CharField(
+        source="model_version.version", allow_null=True, default=None
+    )
+
+    class Meta:
+        model = LabelCorrection
+        fields = [
+            "id",
+            "meme",
+            "label_set",
+            "old_label",
+            "new_label",
+            "predicted_label",
+            "unusable",
+            "text_changed",
+            "old_text",
+            "new_text",
+            "moderator",
+            "source",
+            "model_version",
+            "created_at",
+        ]
+
+
+class ClassificationSerializer(serializers.Serializer):
+    label_set = serializers.CharField()
+    label = serializers.CharField()
+    probabilities = serializers.DictField(child=serializers.FloatField())
+    confidence = serializers.FloatField()
+    margin = serializers.FloatField()
+    entropy = serializers.FloatField()
+    model_version = serializers.CharField()
+    duration_ms = serializers.IntegerField()
+
+
+class ClassifyResultSerializer(serializers.Serializer):
+    ocr_text = serializers.CharField(allow_blank=True)
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    results = ClassificationSerializer(many=True)
+
+
+# --- Input -----------------------------------------------------------------------------------
+
+
+class _ImageUploadSerializer(serializers.Serializer):
+    # Empty files reach image_from_upload, so every rejection of the file reads the same way.
+    image = serializers.FileField(
+        allow_empty_file=True,
+        use_url=False,
+        help_text="JPEG, PNG, WebP, GIF (first frame) or BMP; the type is read from the bytes.",
+    )
+    text = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=TEXT_MAX_LENGTH,
+        help_text="Text that goes with the meme; the text in the picture is read by OCR.",
+    )
+
+    max_bytes_setting = "MAX_UPLOAD_BYTES"
+
+    def validate_image(self, upload):
+        return image_from_upload(
+            upload, max_bytes=getattr(settings, self.max_bytes_setting), field="image"
+        )
+
+
+class MemeUploadSerializer(_ImageUploadSerializer):
+    pass
+
+
+class ClassifyRequestSerializer(_ImageUploadSerializer):
+    label_set = serializers.SlugRelatedField(
+        slug_field="name",
+        queryset=LabelSet.objects.all(),
+        required=False,
+        help_text="Classify for this label set only (default: every one with an active model).",
+    )
+
+    max_bytes_setting = "API_CLASSIFY_MAX_BYTES"
+
+
+class CorrectionRequestSerializer(serializers.Serializer):
+    label_set = serializers.SlugRelatedField(slug_field="name", queryset=LabelSet.objects.all())
+    label = serializers.CharField(
+        required=False,
+        max_length=64,
+        help_text="One of the label set's classes. Left out with `text`: the label standing "
+        "(human, else predicted) is kept.",
+    )
+    unusable = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Not a meme, or unusable for this label set (instead of a label).",
+    )
+    text = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        max_length=CORRECTED_TEXT_MAX_LENGTH,
+        help_text="The corrected text of the meme (what OCR should have read).",
+    )
+    seen_correction_id = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=selectors.MAX_ID,
+        help_text="The human label's correction_id you based this on (null: none). Sending "
+        "this or seen_text_correction_id turns on the stale check: 409 if another decision "
+        "was made since.",
+    )
+    seen_text_correction_id = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=selectors.MAX_ID,
+        help_text="The latest text correction you saw (null: none); checked when `text` is sent.",
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        label_set: LabelSet = attrs["label_set"]
+        label = attrs.get("label")
+        if label is not None and attrs.get("unusable"):
+            raise serializers.ValidationError(
+                {"label": "Send either a label or unusable: true, not both."}
+            )
+        if label is not None and label not in label_set.classes:
+            classes = ", ".join(label_set.classes)
+            raise serializers.ValidationError(
+                {"label": f"{label!r} is not a class of {label_set.name} ({classes})."}
+            )
+        if label is None and not attrs.get("unusable") and "text" not in attrs:
+            raise serializers.ValidationError(
+                {"label": "Send a label, unusable: true, or a corrected text."}
+            )
+        attrs["check_stale"] = "seen_correction_id" in attrs or "seen_text_correction_id" in attrs
+        return attrs
+
+
+class ProbabilityField(serializers.FloatField):
+    """A float in [0, 1]; NaN, which every comparison lets through, is refused."""
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=0.0, max_value=1.0, **kwargs)
+
+    def to_internal_value(self, data) -> float:
+        value = super().to_internal_value(data)
+        if math.isnan(value):
+            self.fail("invalid")
+        return value
+
+
+class MemeFilterSerializer(serializers.Serializer):
+    """Query parameters of GET /api/v1/memes/."""
+
+    status = serializers.ChoiceField(choices=Meme.Status.choices, required=False)
+    label_set = serializers.SlugRelatedField(
+        slug_field="name",
+        queryset=LabelSet.objects.all(),
+        required=False,
+        help_text="Only memes with a prediction or a human label in this label set; the "
+        "label, confidence and uncertainty parameters refer to it (default: the default "
+        "label set, without narrowing the list).",
+    )
+    predicted_label = serializers.CharField(
+        required=False, max_length=64, help_text="The latest prediction's label."
+    )
+    human_label = serializers.CharField(
+        required=False,
+        max_length=64,
+        help_text="The standing human label, or `unusable`.",
+    )
+    confidence_min = ProbabilityField(
+        required=False, help_text="Latest prediction's confidence, at least."
+    )
+    confidence_max = ProbabilityField(
+        required=False, help_text="Latest prediction's confidence, at most."
+    )
+    created_after = serializers.DateTimeField(
+        required=False, help_text="Uploaded at or after (ISO 8601 date or date-time)."
+    )
+    created_before = serializers.DateTimeField(
+        required=False, help_text="Uploaded before (ISO 8601 date or date-time)."
+    )
+    ordering = serializers.ChoiceField(
+        choices=selectors.ORDERINGS,
+        required=False,
+        default=f"-{selectors.ORDER_CREATED}",
+        help_text="created: oldest first; -created: newest first (default); -uncertainty: "
+        "most uncertain prediction first (smallest margin); uncertainty: most certain first.",
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        scope = selectors.label_set_for_filters(label_set=attrs.get("label_set"))
+        classes = scope.classes if scope is not None else []
+        for name, allowed in (
+            ("predicted_label", classes),
+            ("human_label", [*classes, selectors.HUMAN_UNUSABLE]),
+        ):
+            value = attrs.get(name)
+            if value is not None and value not in allowed:
+                where = scope.name if scope is not None else "any label set"
+                raise serializers.ValidationError(
+                    {name: f"{value!r} is not a class of {where} ({', '.join(allowed)})."}
+                )
+        low, high = attrs.get("confidence_min"), attrs.get("confidence_max")
+        if low is not None and high is not None and low > high:
+            raise serializers.ValidationError(
+                {"confidence_min": "confidence_min is larger than confidence_max."}
+            )
+        return attrs
+
+    def to_filters(self) -> selectors.MemeFilters:
+        return selectors.MemeFilters(**self.validated_data)
+
+
+class ModelVersionFilterSerializer(serializers.Serializer):
+    label_set = serializers.SlugRelatedField(
+        slug_field="name", queryset=LabelSet.objects.all(), required=False
+    )

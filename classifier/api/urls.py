@@ -1,0 +1,34 @@
+"""Mounted at /api/: the versioned endpoints under v1/, the schema and its docs beside them."""
+
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from classifier.api import views
+
+app_name = "api"
+
+v1 = [
+    path("memes/", views.MemeListCreateView.as_view(), name="meme-list"),
+    path("memes/<int:meme_id>/", views.MemeDetailView.as_view(), name="meme-detail"),
+    path(
+        "memes/<int:meme_id>/corrections/",
+        views.MemeCorrectionView.as_view(),
+        name="meme-corrections",
+    ),
+    path("label-sets/", views.LabelSetListView.as_view(), name="label-set-list"),
+    path("models/", views.ModelVersionListView.as_view(), name="model-list"),
+    path(
+        "models/<int:model_version_id>/promote/",
+        views.ModelVersionPromoteView.as_view(),
+        name="model-promote",
+    ),
+    path("classify/", views.ClassifyView.as_view(), name="classify"),
+]
+
+urlpatterns = [
+    path("v1/", include(v1)),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    re_path(r"^.*$", views.NotFoundView.as_view(), name="not-found"),
+]

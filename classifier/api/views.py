@@ -1,0 +1,331 @@
+"""API views: parse the request, call one service or selector, render the result."""
+
+from django.conf import settings
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, permissions, status
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.parsers import FormParser, JSONParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from classifier import services
+from classifier.api import errors, selectors, serializers
+from classifier.api.errors import ClassificationFailed, ClassifierUnavailable, Conflict
+from classifier.api.services import NoLabelYet, api_correction_create
+from classifier.api.uploads import LimitedMultiPartParser
+from classifier.ml_bridge import ClassifierUnavailable as BridgeUnavailable
+from classifier.models import Meme, ModelVersion
+from moderation.learning.retrain import RetrainError, model_version_promote
+from moderation.services import StaleReviewError
+
+MODERATE_PERMISSION = "moderation.moderate"
+
+
+class IsModerator(permissions.BasePermission):
+    message = "Only moderators (permission moderation.moderate) may do this."
+
+    def has_permission(self, request, view) -> bool:
+        return request.user.has_perm(MODERATE_PERMISSION)
+
+
+class ModeratorAPIView(APIView):
+    permission_classes = [permissions.IsAuthenticated, IsModerator]
+
+
+def _meme_or_404(meme_id: int) -> Meme:
+    try:
+        return selectors.meme_get(meme_id=meme_id)
+    except Meme.DoesNotExist:
+        raise NotFound(f"No meme with id {meme_id}.") from None
+
+
+class MemeListCreateView(generics.GenericAPIView):
+    serializer_class = serializers.MemeSerializer
+    parser_classes = [LimitedMultiPartParser]
+
+    @property
+    def throttle_scope(self) -> str:
+        return "uploads" if self.request.method == "POST" else "api"
+
+    def max_upload_bytes(self) -> int:
+        return settings.MAX_UPLOAD_BYTES
+
+    @extend_schema(
+        operation_id="memes_list",
+        summary="List memes",
+        parameters=[serializers.MemeFilterSerializer],
+        responses={
+            200: serializers.MemeSerializer(many=True),
+            **errors.BAD_REQUEST,
+            **errors.UNAUTHENTICATED,
+            **errors.NOT_FOUND,
+            **errors.THROTTLED,
+        },
+        description="Newest first unless `ordering` says otherwise. A `page` past the last "
+        "answers 404 (`not_found`).",
+    )
+    def get(self, request: Request) -> Response:
+        query = serializers.MemeFilterSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        memes = selectors.memes_with_details(selectors.memes_list(filters=query.to_filters()))
+        page = self.paginate_queryset(memes)
+        data = self.get_serializer(page, many=True).data
+        return self.get_paginated_response(data)
+
+    @extend_schema(
+        operation_id="memes_upload",
+        summary="Upload a meme",
+        request={"multipart/form-data": serializers.MemeUploadSerializer},
+        responses={
+            202: OpenApiResponse(
+                serializers.MemeSerializer,
+                description="Stored and queued for classification; poll `url` until "
+                "`status` is `classified` or `failed`.",
+            ),
+            200: OpenApiResponse(
+                serializers.MemeSerializer,
+                description="These exact bytes were uploaded before: the existing meme.",
+            ),
+            **errors.UPLOAD_ERRORS,
+            **errors.UNAUTHENTICATED,
+            **errors.THROTTLED,
+        },
+        description="The image goes through the same validation as the upload page; "
+        "nothing is stored when it is refused.",
+    )
+    def post(self, request: Request) -> Response:
+        upload = serializers.MemeUploadSerializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+        meme, created = services.meme_create(
+            image=upload.validated_data["image"],
+            uploader=request.user,
+            caption=upload.validated_data.get("text", ""),
+        )
+        url = reverse("api:meme-detail", args=[meme.pk])
+        return Response(
+            self.get_serializer(selectors.meme_get(meme_id=meme.pk)).data,
+            status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK,
+            headers={"Location": request.build_absolute_uri(url)},
+        )
+
+
+class MemeDetailView(generics.GenericAPIView):
+    serializer_class = serializers.MemeSerializer
+
+    @extend_schema(
+        operation_id="memes_retrieve",
+        summary="Get a meme: status, texts, predictions, human labels",
+        responses={
+            200: serializers.MemeSerializer,
+            **errors.UNAUTHENTICATED,
+            **errors.NOT_FOUND,
+            **errors.THROTTLED,
+        },
+    )
+    def get(self, request: Request, meme_id: int) -> Response:
+        return Response(self.get_serializer(_meme_or_404(meme_id)).data)
+
+
+class MemeCorrectionView(ModeratorAPIView):
+    parser_classes = [JSONParser, FormParser]
+
+    @extend_schema(
+        operation_id="memes_corrections_create",
+        summary="Correct a meme's label and/or text (moderators)",
+        request=serializers.CorrectionRequestSerializer,
+        responses={
+            201: serializers.CorrectionSerializer,
+            **errors.BAD_REQUEST,
+            **errors.UNAUTHENTICATED,
+            **errors.FORBIDDEN,
+            **errors.NOT_FOUND,
+            **errors.STALE,
+            415: errors._error("The body is not JSON or a form (`unsupported_media_type`)."),
+            **errors.THROTTLED,
+        },
+        description="Recorded in the same audit trail as the review page (source `api`). "
+        "Send `seen_correction_id` (and `seen_text_correction_id` with `text`) from the "
+        "meme's `human_labels` to be told (409) instead of overruling a decision made since.",
+    )
+    def post(self, request: Request, meme_id: int) -> Response:
+        meme = _meme_or_404(meme_id)
+        body = serializers.CorrectionRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        try:
+            correction = api_correction_create(
+                meme=meme,
+                label_set=data["label_set"],
+                moderator=request.user,
+                label=data.get("label"),
+                unusable=data["unusable"],
+                text=data.get("text"),
+                seen_correction_id=data.get("seen_correction_id"),
+                seen_text_correction_id=data.get("seen_text_correction_id"),
+                check_stale=data["check_stale"],
+            )
+        except StaleReviewError as exc:
+            raise Conflict(
+                f"Meme {meme.pk} got another decision (correction {exc.latest.pk}) since the "
+                "one you saw.",
+                latest_correction_id=exc.latest.pk,
+            ) from None
+        except NoLabelYet as exc:
+            raise ValidationError({"label": str(exc)}) from None
+        return Response(
+            serializers.CorrectionSerializer(correction).data, status=status.HTTP_201_CREATED
+        )
+
+
+class LabelSetListView(generics.GenericAPIView):
+    serializer_class = serializers.LabelSetSerializer
+    pagination_class = None
+
+    @extend_schema(
+        operation_id="label_sets_list",
+        summary="List label sets and their classes",
+        responses={
+            200: serializers.LabelSetSerializer(many=True),
+            **errors.UNAUTHENTICATED,
+            **errors.THROTTLED,
+        },
+    )
+    def get(self, request: Request) -> Response:
+        return Response(self.get_serializer(selectors.label_sets(), many=True).data)
+
+
+class ModelVersionListView(generics.GenericAPIView):
+    serializer_class = serializers.ModelVersionSerializer
+
+    @extend_schema(
+        operation_id="models_list",
+        summary="List model versions with their metrics",
+        parameters=[serializers.ModelVersionFilterSerializer],
+        responses={
+            200: serializers.ModelVersionSerializer(many=True),
+            **errors.BAD_REQUEST,
+            **errors.UNAUTHENTICATED,
+            **errors.NOT_FOUND,
+            **errors.THROTTLED,
+        },
+        description="Newest first. A `page` past the last answers 404 (`not_found`).",
+    )
+    def get(self, request: Request) -> Response:
+        query = serializers.ModelVersionFilterSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        versions = selectors.model_versions(label_set=query.validated_data.get("label_set"))
+        page = self.paginate_queryset(versions)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class ModelVersionPromoteView(ModeratorAPIView):
+    @extend_schema(
+        operation_id="models_promote",
+        summary="Make a model version the active one of its label set (moderators)",
+        request=None,
+        responses={
+            200: serializers.ModelVersionSerializer,
+            **errors.UNAUTHENTICATED,
+            **errors.FORBIDDEN,
+            **errors.NOT_FOUND,
+            409: errors._error("Its model folder is missing or damaged (`cannot_promote`)."),
+            **errors.THROTTLED,
+        },
+        description="The version's folder is checked first (as `manage.py promote` does). "
+        "New classifications use it from the next task on; promoting the "
+        "active version again changes nothing but its activation time.",
+    )
+    def post(self, request: Request, model_version_id: int) -> Response:
+        try:
+            version = selectors.model_version_get(model_version_id=model_version_id)
+        except ModelVersion.DoesNotExist:
+            raise NotFound(f"No model version with id {model_version_id}.") from None
+        try:
+            version = model_version_promote(model_version=version)
+        except RetrainError as exc:
+            raise errors.CannotPromote(str(exc)) from None
+        return Response(serializers.ModelVersionSerializer(version).data)
+
+
+class ClassifyView(APIView):
+    parser_classes = [LimitedMultiPartParser]
+    throttle_scope = "classify"
+
+    def max_upload_bytes(self) -> int:
+        return settings.API_CLASSIFY_MAX_BYTES
+
+    @extend_schema(
+        operation_id="classify",
+        summary="Classify an image now, without storing anything",
+        request={"multipart/form-data": serializers.ClassifyRequestSerializer},
+        responses={
+            200: serializers.ClassifyResultSerializer,
+            **errors.UPLOAD_ERRORS,
+            **errors.UNAUTHENTICATED,
+            422: errors._error("OCR or a model failed on this image (`classification_failed`)."),
+            **errors.THROTTLED,
+            503: errors._error(
+                "No active model, or it cannot be loaded (`classifier_unavailable`)."
+            ),
+        },
+        description="For quick checks: the file limit is API_CLASSIFY_MAX_BYTES (2 MiB by "
+        "default) and the `classify` throttle applies.",
+    )
+    def post(self, request: Request) -> Response:
+        body = serializers.ClassifyRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        image = body.validated_data["image"]
+        versions = selectors.model_versions_active_for(
+            label_set=body.validated_data.get("label_set")
+        )
+        if not versions:
+            raise ClassifierUnavailable("No active model version to classify with.")
+        try:
+            outcome = services.image_classify(
+                image_bytes=image.data,
+                caption=body.validated_data.get("text", ""),
+                versions=versions,
+            )
+        except services.ClassificationError as exc:
+            if isinstance(exc.__cause__, BridgeUnavailable):
+                raise ClassifierUnavailable(str(exc)) from None
+            raise ClassificationFailed(str(exc)) from None
+        results = []
+        for result in outcome.results:
+            c = result.classification
+            confidence, margin, entropy = services.probability_stats(c.probabilities)
+            results.append(
+                {
+                    "label_set": result.model_version.label_set.name,
+                    "label": c.label,
+                    "probabilities": c.probabilities,
+                    "confidence": confidence,
+                    "margin": margin,
+                    "entropy": entropy,
+                    "model_version": result.model_version.version,
+                    "duration_ms": c.duration_ms,
+                }
+            )
+        data = {
+            "ocr_text": outcome.ocr_text,
+            "width": image.width,
+            "height": image.height,
+            "results": results,
+        }
+        return Response(serializers.ClassifyResultSerializer(data).data)
+
+
+class NotFoundView(APIView):
+    """Any other path under /api/: a JSON 404 rather than the site's HTML page."""
+
+    permission_classes = [permissions.AllowAny]
+    authentication_classes = []
+    throttle_classes = []
+    schema = None
+
+    def _not_found(self, request, *args, **kwargs):
+        raise NotFound("No such API endpoint; see /api/docs/.")
+
+    get = post = put = patch = delete = head = options = _not_found
