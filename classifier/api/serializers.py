@@ -217,6 +217,15 @@ class ClassifyResultSerializer(serializers.Serializer):
 # --- Input -----------------------------------------------------------------------------------
 
 
+class StrictCharField(serializers.CharField):
+    """A string, and only a string: DRF's CharField would turn 12 into "12"."""
+
+    def to_internal_value(self, data) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class _ImageUploadSerializer(serializers.Serializer):
     # Empty files reach image_from_upload, so every rejection of the file reads the same way.
     image = serializers.FileField(
@@ -224,7 +233,7 @@ class _ImageUploadSerializer(serializers.Serializer):
         use_url=False,
         help_text="JPEG, PNG, WebP, GIF (first frame) or BMP; the type is read from the bytes.",
     )
-    text = serializers.CharField(
+    text = StrictCharField(
         required=False,
         allow_blank=True,
         max_length=TEXT_MAX_LENGTH,
@@ -256,7 +265,7 @@ class ClassifyRequestSerializer(_ImageUploadSerializer):
 
 class CorrectionRequestSerializer(serializers.Serializer):
     label_set = serializers.SlugRelatedField(slug_field="name", queryset=LabelSet.objects.all())
-    label = serializers.CharField(
+    label = StrictCharField(
         required=False,
         max_length=64,
         help_text="One of the label set's classes. Left out with `text`: the label standing "
@@ -267,7 +276,7 @@ class CorrectionRequestSerializer(serializers.Serializer):
         default=False,
         help_text="Not a meme, or unusable for this label set (instead of a label).",
     )
-    text = serializers.CharField(
+    text = StrictCharField(
         required=False,
         allow_blank=True,
         trim_whitespace=False,

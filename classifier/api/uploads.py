@@ -66,12 +66,23 @@ def _sniff(data: bytes) -> str:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         return "pixels"
     except UnidentifiedImageError:
-        return "unsupported"
+        # The signature of a supported format with nothing readable after it is a broken
+        # image of that format; anything else is a type Memesense does not take.
+        return "broken" if _has_supported_signature(data) else "unsupported"
     except Exception:  # a header Pillow recognises but cannot parse
         return "broken"
     if image.width * image.height > settings.MAX_IMAGE_PIXELS:
         return "pixels"
     return "broken"
+
+
+def _has_supported_signature(data: bytes) -> bool:
+    Image.init()
+    for fmt in ALLOWED_FORMATS:
+        accept = Image.OPEN[fmt][1]
+        if accept is not None and accept(data[:16]):
+            return True
+    return False
 
 
 def _megabytes(n: int) -> str:

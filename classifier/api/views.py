@@ -129,7 +129,10 @@ class MemeDetailView(generics.GenericAPIView):
 
 
 class MemeCorrectionView(ModeratorAPIView):
-    parser_classes = [JSONParser, FormParser]
+    parser_classes = [JSONParser, FormParser, LimitedMultiPartParser]
+
+    def max_upload_bytes(self) -> int:
+        return 256 * 1024  # no file here: room for a long corrected text
 
     @extend_schema(
         operation_id="memes_corrections_create",
@@ -142,6 +145,7 @@ class MemeCorrectionView(ModeratorAPIView):
             **errors.FORBIDDEN,
             **errors.NOT_FOUND,
             **errors.STALE,
+            413: errors._error("The body is larger than a correction can be (`too_large`)."),
             415: errors._error("The body is not JSON or a form (`unsupported_media_type`)."),
             **errors.THROTTLED,
         },
