@@ -293,15 +293,14 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Memesense API",
-    "DESCRIPTION": "Upload memes, poll their classification, correct labels, manage models.",
+    # The long description (auth, versioning, errors) is added by classifier.api.schema.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "classifier.api.schema.add_description",
+    ],
     "VERSION": "1.0.0",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "SERVE_INCLUDE_SCHEMA": False,
-    "SERVE_PERMISSIONS": [
-        "rest_framework.permissions.AllowAny"
-        if API_DOCS_PUBLIC
-        else "rest_framework.permissions.IsAuthenticated"
-    ],
     "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI and ReDoc from drf-spectacular-sidecar's static files, never a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",

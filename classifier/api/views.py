@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework import generics, permissions, status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import FormParser, JSONParser
@@ -333,3 +334,24 @@ class NotFoundView(APIView):
         raise NotFound("No such API endpoint; see /api/docs/.")
 
     get = post = put = patch = delete = head = options = _not_found
+
+
+class _DocsAccess:
+    """The schema and its docs are public unless API_DOCS_PUBLIC is off (read per request)."""
+
+    def get_permissions(self):
+        if settings.API_DOCS_PUBLIC:
+            return [permissions.AllowAny()]
+        return [permissions.IsAuthenticated()]
+
+
+class SchemaView(_DocsAccess, SpectacularAPIView):
+    pass
+
+
+class SwaggerView(_DocsAccess, SpectacularSwaggerView):
+    pass
+
+
+class RedocView(_DocsAccess, SpectacularRedocView):
+    pass
