@@ -4,7 +4,6 @@ import logging
 import math
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import partial
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -92,8 +91,12 @@ def meme_enqueue_classification(*, meme_id: int) -> None:
 
 def _enqueue_on_commit(meme_id: int) -> None:
     # robust: the row is committed either way; if the broker is down the sweep finds
-    # the pending meme later instead of the upload failing with a 500.
-    transaction.on_commit(partial(meme_enqueue_classification, meme_id=meme_id), robust=True)
+    # the pending meme later instead of the upload failing with a 500. (A plain function,
+    # not functools.partial: Django logs a robust callback's failure by its __qualname__.)
+    def enqueue() -> None:
+        meme_enqueue_classification(meme_id=meme_id)
+
+    transaction.on_commit(enqueue, robust=True)
 
 
 def _delete_unless_referenced(name: str) -> None:

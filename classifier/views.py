@@ -29,6 +29,12 @@ def upload_access(view):
 
 @upload_access
 def upload(request):
+    if request.method == "POST" and _body_too_large(request):
+        # Refused before Django reads the body into memory or a temporary file.
+        limit = settings.MAX_UPLOAD_BYTES / (1024 * 1024)
+        messages.error(request, f"The upload is too large; the limit is {limit:.1f} MB.")
+        context = {"form": MemeUploadForm(), "recent": selectors.memes_recent(limit=12)}
+        return render(request, "classifier/upload.html", context, status=413)
     form = MemeUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         image = form.cleaned_data["image"]
@@ -70,6 +76,15 @@ def meme_retry(request, meme_id: int):
     services.meme_request_classification(meme=meme)
     messages.info(request, "The meme was queued for classification again.")
     return redirect("classifier:meme_detail", meme_id=meme.pk)
+
+
+def _body_too_large(request) -> bool:
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return False
+    # Room for the caption and the multipart framing on top of the file itself.
+    return length > settings.MAX_UPLOAD_BYTES + 64 * 1024
 
 
 def _may_retry(user, meme: Meme) -> bool:

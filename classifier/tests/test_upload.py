@@ -153,6 +153,15 @@ def test_it_rejects_a_file_over_the_size_limit(logged_in, settings, meme_image, 
     assert meme_files() == []
 
 
+def test_it_refuses_a_huge_request_before_reading_it(logged_in, settings, meme_files):
+    settings.MAX_UPLOAD_BYTES = 100_000
+    response = post_upload(logged_in, b"\xff\xd8\xff" + b"\0" * 300_000, "huge.jpg")
+    assert response.status_code == 413
+    assert "The upload is too large; the limit is 0.1 MB." in response.content.decode()
+    assert Meme.objects.count() == 0
+    assert meme_files() == []
+
+
 def test_it_rejects_a_missing_file(logged_in):
     response = logged_in.post(reverse("classifier:upload"), {"caption": "no file"})
     assert response.status_code == 200
@@ -255,3 +264,41 @@ def test_it_serves_the_stored_image_with_its_type_and_nosniff(logged_in, meme_fa
     assert response["Content-Type"] == "image/png"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert b"".join(response.streaming_content)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_concurrent_upload_of_the_same_bytes_gets_the_first_meme_and_keeps_its_file(
+    monkeypatch, meme_image, meme_files
+):
+    image = normalise_upload(meme_image(), "a.png")
+    first, created = services.meme_create(image=image, uploader=None)
+    assert created
+    # The second request checked for the hash before the first one committed.
+    monkeypatch.setattr(services.selectors, "meme_find_by_sha256", _none_then_lookup())
+    second, created = services.meme_create(image=image, uploader=None)
+    assert not created
+    assert second == first
+    assert meme_files() == [first.image.name]
+
+
+def _none_then_lookup():
+    calls = []
+
+    def find(*, sha256):
+        calls.append(sha256)
+        return None if len(calls) == 1 else Meme.objects.filter(sha256=sha256).first()
+
+    return find
+
+
+def test_an_upload_is_kept_when_the_task_queue_is_down(
+    logged_in, monkeypatch, meme_image, django_capture_on_commit_callbacks
+):
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(services, "async_task", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_upload(logged_in, meme_image(), "meme.png")
+    assert response.status_code == 302
+    # Still pending: the sweep queues it again once the broker is back.
+    assert Meme.objects.get().status == Meme.Status.PENDING
