@@ -174,8 +174,9 @@ def cmd_evaluate(args) -> int:
         examples, model.encoders, FeatureCache(args.feature_cache), progress=True
     )
     probs = model.probabilities_from_features(img, txt)
+    raw = model.probabilities_from_features(img, txt, calibrated=False)
     y = [model.classes.index(e.label) for e in examples]
-    report, plots = report_for(model, y, probs)
+    report, plots = report_for(model, y, probs, uncalibrated=raw)
     if args.out:
         out = Path(args.out)
         for name, data in plots.items():

@@ -177,21 +177,27 @@ def plot_curves(history: list[dict]) -> bytes:
     return _png(fig)
 
 
-def plot_reliability(bins: list[dict], title="Reliability diagram") -> bytes:
+def plot_reliability(
+    series: dict[str, list[dict]] | list[dict], title="Reliability diagram"
+) -> bytes:
+    """Accuracy against confidence per bin; one line per named series of bins."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    if isinstance(series, list):
+        series = {"model": series}
     fig, ax = plt.subplots(figsize=(4.5, 4.5))
     ax.plot([0, 1], [0, 1], "--", color="grey", label="perfect calibration")
-    if bins:
-        ax.plot(
-            [b["confidence"] for b in bins],
-            [b["accuracy"] for b in bins],
-            marker="o",
-            label="model",
-        )
+    for name, bins in series.items():
+        if bins:
+            ax.plot(
+                [b["confidence"] for b in bins],
+                [b["accuracy"] for b in bins],
+                marker="o",
+                label=name,
+            )
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.set_xlabel("confidence of predicted class")

@@ -36,6 +36,9 @@ class FusionModel:
     encoders: EncoderConfig
     head_onnx: bytes
     log_prior_shift: np.ndarray
+    # Temperature scaling fitted on validation data (1.0: uncalibrated). Dividing
+    # the shifted logits by it never changes the label, only the confidence.
+    temperature: float = 1.0
     version: str = "unsaved"
     manifest: dict = field(default_factory=dict)
     path: Path | None = None
@@ -67,12 +70,13 @@ class FusionModel:
         }
         return self.session.run(["logits"], feed)[0]
 
-    def probabilities_from_features(self, image_features, text_features, **masks) -> np.ndarray:
+    def probabilities_from_features(
+        self, image_features, text_features, calibrated: bool = True, **masks
+    ) -> np.ndarray:
         if len(image_features) == 0:
             return np.zeros((0, len(self.classes)), dtype=np.float32)
-        return softmax(
-            self.head_logits(image_features, text_features, **masks) + self.log_prior_shift
-        )
+        logits = self.head_logits(image_features, text_features, **masks) + self.log_prior_shift
+        return softmax(logits / self.temperature if calibrated else logits)
 
     def encode(self, images, texts) -> tuple[np.ndarray, np.ndarray]:
         image_encoder, text_encoder = encoders_for(self.encoders)

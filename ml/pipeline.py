@@ -11,6 +11,7 @@ from .data import Example
 from .evaluation import (
     baselines,
     compute_metrics,
+    expected_calibration_error,
     plot_confusion_matrix,
     plot_curves,
     plot_reliability,
@@ -41,8 +42,13 @@ def data_fingerprint(examples: list[Example]) -> str:
 
 
 def report_for(
-    model: FusionModel, y_test, probs, baseline_metrics=None
+    model: FusionModel, y_test, probs, baseline_metrics=None, uncalibrated=None
 ) -> tuple[dict, dict[str, bytes]]:
+    """Metrics, reliability and plots of `model` on a test (or gate) split.
+
+    `uncalibrated` (the probabilities before temperature scaling) adds the
+    calibration before/after: expected calibration error and both curves.
+    """
     test = compute_metrics(y_test, probs, model.classes)
     bins = reliability_bins(y_test, probs)
     report = {
@@ -52,11 +58,22 @@ def report_for(
         "history": model.manifest.get("history", []),
         "reliability": bins,
     }
+    series = {"calibrated": bins}
+    if uncalibrated is not None:
+        before = reliability_bins(y_test, uncalibrated)
+        series = {"before temperature scaling": before, "after": bins}
+        report["calibration"] = {
+            "method": "temperature scaling, fitted on the validation split",
+            "temperature": model.temperature,
+            "ece_before": expected_calibration_error(y_test, uncalibrated),
+            "ece_after": expected_calibration_error(y_test, probs),
+            "reliability_before": before,
+        }
     plots = {
         "report/confusion_matrix.png": plot_confusion_matrix(
             test["confusion_matrix"], model.classes
         ),
-        "report/reliability.png": plot_reliability(bins),
+        "report/reliability.png": plot_reliability(series),
     }
     if report["history"]:
         plots["report/curves.png"] = plot_curves(report["history"])
@@ -82,6 +99,7 @@ def train_with_holdout(
         [examples[i] for i in rest], img[rest], txt[rest], config, groups[rest]
     )
     probs = model.probabilities_from_features(img[test], txt[test])
+    raw = model.probabilities_from_features(img[test], txt[test], calibrated=False)
     base = baselines(
         y[rest],
         [examples[i].text for i in rest],
@@ -90,7 +108,7 @@ def train_with_holdout(
         list(config.classes),
         config.seed,
     )
-    report, plots = report_for(model, y[test], probs, base)
+    report, plots = report_for(model, y[test], probs, base, uncalibrated=raw)
     report["counts"] = {
         "examples": len(examples),
         "train": model.manifest["split"]["train"],

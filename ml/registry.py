@@ -83,6 +83,7 @@ def save_model(
             "classes": list(model.classes),
             "encoders": model.encoders.to_dict(),
             "log_prior_shift": [float(x) for x in model.log_prior_shift],
+            "temperature": float(model.temperature),
             "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             **(info or {}),
             "files": files,
@@ -138,6 +139,7 @@ def load_model(path: str | Path) -> FusionModel:
             log_prior_shift=np.asarray(
                 manifest.get("log_prior_shift") or [0.0] * len(manifest["classes"]), np.float32
             ),
+            temperature=float(manifest.get("temperature", 1.0)),
             version=manifest["version"],
             manifest=manifest,
             path=path,

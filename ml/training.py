@@ -131,6 +131,22 @@ def tune_prior_shift(y_true: np.ndarray, logits: np.ndarray, rounds: int = 3) ->
     return shift
 
 
+def fit_temperature(y_true: np.ndarray, logits: np.ndarray) -> float:
+    """The temperature that minimises validation log-loss (Guo et al., 2017)."""
+    from scipy.optimize import minimize_scalar
+
+    y_true = np.asarray(y_true)
+    if len(y_true) == 0 or len(np.unique(y_true)) < 2:
+        return 1.0
+
+    def nll(log_t: float) -> float:
+        p = softmax(logits / np.exp(log_t))
+        return float(-np.mean(np.log(np.clip(p[np.arange(len(y_true)), y_true], 1e-12, 1.0))))
+
+    result = minimize_scalar(nll, bounds=(np.log(0.05), np.log(20.0)), method="bounded")
+    return float(np.exp(result.x))
+
+
 def _label_indices(examples: list[Example], classes: tuple[str, ...]) -> np.ndarray:
     index = {c: i for i, c in enumerate(classes)}
     unknown = sorted({e.label for e in examples} - set(index))
@@ -211,7 +227,8 @@ def train_on_features(
     val_logits = model.head_logits(img[va], txt[va])
     if config.tune_priors:
         model.log_prior_shift = tune_prior_shift(y[va], val_logits)
-    val_probs = softmax(val_logits + model.log_prior_shift)
+    model.temperature = fit_temperature(y[va], val_logits + model.log_prior_shift)
+    val_probs = softmax((val_logits + model.log_prior_shift) / model.temperature)
     model.manifest = {
         "history": history,
         "validation": compute_metrics(y[va], val_probs, list(config.classes)),

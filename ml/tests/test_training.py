@@ -18,9 +18,8 @@ def rule_examples(tmp_path_factory):
 
 
 def config(**kw):
-    return TrainConfig(
-        label_set="temperature", classes=("warm", "cool"), epochs=15, learning_rate=1e-3, **kw
-    )
+    kw = {"epochs": 15, **kw}
+    return TrainConfig(label_set="temperature", classes=("warm", "cool"), learning_rate=1e-3, **kw)
 
 
 def test_it_learns_a_visual_rule_and_beats_chance_on_held_out_memes(rule_examples, tmp_path):
@@ -74,3 +73,29 @@ def test_prior_shift_raises_macro_f1_when_the_model_favours_one_class():
     shift = tune_prior_shift(y, logits)
     after = f1_score(y, (logits + shift).argmax(1), average="macro")
     assert after > before + 0.2
+
+
+def test_temperature_scaling_lowers_calibration_error_on_held_out_memes(tmp_path):
+    """A head overfitted to noisy labels is overconfident; the fitted temperature corrects it."""
+    from ml.evaluation import expected_calibration_error
+    from ml.features import FeatureCache, extract_features
+    from ml.fusion import HeadConfig
+
+    csv_path = make_rule_dataset(tmp_path, 400, seed=11)
+    examples, _ = read_labelled_csv(csv_path, tmp_path / "images", "label")
+    rng = np.random.default_rng(0)
+    for ex in examples:  # 30% of the labels are wrong, as in real moderation data
+        if rng.random() < 0.3:
+            ex.label = "cool" if ex.label == "warm" else "warm"
+    no_dropout = HeadConfig(dropout=0, input_dropout=0, modality_dropout=0)
+    cache = str(tmp_path / "cache")
+    cfg = config(feature_cache=cache, epochs=60, patience=60, val_fraction=0.3, head=no_dropout)
+    model = train(examples[:250], cfg)
+    assert model.temperature > 1.0  # overconfident: scaled down
+    held = examples[250:]
+    y = np.array([model.classes.index(e.label) for e in held])
+    img, txt = extract_features(held, model.encoders, FeatureCache(cache))
+    raw = model.probabilities_from_features(img, txt, calibrated=False)
+    calibrated = model.probabilities_from_features(img, txt)
+    assert expected_calibration_error(y, calibrated) < expected_calibration_error(y, raw)
+    assert (calibrated.argmax(1) == raw.argmax(1)).all()  # labels never change

@@ -212,6 +212,7 @@ def _retrain(run: RetrainRun, echo, progress_bars: bool) -> None:
     )
     _progress(run, "evaluating", 0, 0)
     new_probs = model.probabilities_from_features(img[held], txt[held])
+    new_raw = model.probabilities_from_features(img[held], txt[held], calibrated=False)
     base = baselines(
         y[rest],
         [examples[i].text for i in rest],
@@ -219,7 +220,7 @@ def _retrain(run: RetrainRun, echo, progress_bars: bool) -> None:
         [examples[i].text for i in held],
         classes,
     )
-    report, plots = report_for(model, y[held], new_probs, base)
+    report, plots = report_for(model, y[held], new_probs, base, uncalibrated=new_raw)
     new_metrics = report["test"]
 
     active = classifier_selectors.model_version_active(label_set=label_set.name)
