@@ -144,10 +144,18 @@ class RetrainRun(models.Model):
     )
     trigger = models.CharField(max_length=32, default="command")
     new_version = models.ForeignKey(
-        "classifier.ModelVersion", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "classifier.ModelVersion",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     compared_with = models.ForeignKey(
-        "classifier.ModelVersion", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "classifier.ModelVersion",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     # {"new": {...}, "active": {...}} headline metrics on the same gate split.
     gate_metrics = models.JSONField(default=dict, blank=True)

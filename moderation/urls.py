@@ -1,6 +1,6 @@
 from django.urls import path
 
-from moderation.views import dashboard, export, queue, review
+from moderation.views import dashboard, export, learning, queue, review
 
 app_name = "moderation"
 
@@ -12,6 +12,7 @@ urlpatterns = [
     path("review/<int:meme_id>/", review.review, name="review"),
     path("plots/confusion.png", dashboard.confusion_plot, name="confusion_plot"),
     path("plots/reliability.png", dashboard.reliability_plot, name="reliability_plot"),
+    path("retrain/", learning.retrain_start, name="retrain"),
     path("export.csv", export.export_csv, name="export_csv"),
     path("export.jsonl", export.export_jsonl, name="export_jsonl"),
 ]

@@ -162,7 +162,7 @@ def _retrain(run: RetrainRun, echo, progress_bars: bool) -> None:
     _progress(run, "gathering labels", 0, 0)
     memes = labelled_memes(label_set=label_set)
     counts = {c: sum(m.label == c for m in memes) for c in classes}
-    run.counts = {"labelled": len(memes), "per_class": counts}
+    run.counts = {"labelled": len(memes), **counts}
     short = [c for c, n in counts.items() if n < MIN_PER_CLASS * 2]
     if len([c for c, n in counts.items() if n > 0]) < 2 or short:
         raise RetrainError(

@@ -9,7 +9,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from classifier.models import LabelSet, ModelVersion, Prediction
-from moderation.models import LabelCorrection
+from moderation.models import LabelCorrection, RetrainRun
 from moderation.selectors.memes import human_labels
 
 RELIABILITY_BINS = 10
@@ -220,4 +220,13 @@ def recent_disagreements(*, label_set: LabelSet, limit: int = 12) -> QuerySet[La
         .exclude(new_label=F("predicted_label"))
         .select_related("meme", "moderator", "model_version")
         .order_by("-id")[:limit]
+    )
+
+
+def retrain_runs(*, label_set: LabelSet, limit: int = 8) -> list[RetrainRun]:
+    """The latest retrain runs, newest first, with the versions they compared."""
+    return list(
+        RetrainRun.objects.filter(label_set=label_set)
+        .select_related("new_version", "compared_with", "triggered_by")
+        .order_by("-created_at", "-id")[:limit]
     )

@@ -357,3 +357,32 @@ def test_retrain_from_the_dashboard_runs_as_a_task_with_progress(
     assert run.trigger == "dashboard"
     assert run.status == RetrainRun.Status.SUCCEEDED, run.error
     assert run.stage == "saving" and run.new_version is not None
+
+
+def test_the_dashboard_button_queues_one_retrain_and_shows_its_outcome(
+    db, mod_client, sentiment, version, learning_settings
+):
+    url = f"/moderation/retrain/?label_set={sentiment.name}"
+    response = mod_client.post(url)
+    assert response.status_code == 302
+    run = RetrainRun.objects.get()
+    assert run.status == RetrainRun.Status.QUEUED and run.trigger == "dashboard"
+    mod_client.post(url)
+    assert RetrainRun.objects.count() == 1  # a second click while queued adds nothing
+
+    run.status, run.stage, run.done, run.total = RetrainRun.Status.RUNNING, "training", 3, 20
+    run.save()
+    page = mod_client.get(f"/moderation/?label_set={sentiment.name}").content.decode()
+    assert "Running: training 15%" in page
+    assert "window.location.reload" in page
+
+    run.status, run.promoted, run.decision = RetrainRun.Status.SUCCEEDED, False, "kept v1: worse"
+    run.gate_metrics = {
+        "new": {"macro_f1": 0.41, "auroc": 0.5},
+        "active": {"macro_f1": 0.52, "auroc": 0.6},
+    }
+    run.compared_with = version
+    run.save()
+    page = mod_client.get(f"/moderation/?label_set={sentiment.name}").content.decode()
+    assert "kept v1: worse" in page and "0.41" in page and "0.52" in page
+    assert "window.location.reload" not in page

@@ -18,6 +18,7 @@ URLS = [
     ("get", "moderation:reliability_plot", False),
     ("get", "moderation:export_csv", False),
     ("get", "moderation:export_jsonl", False),
+    ("post", "moderation:retrain", False),
 ]
 
 

@@ -15,6 +15,7 @@ from moderation.views.common import label_set_from_request, moderator_required
 def dashboard_view(request: HttpRequest) -> HttpResponse:
     label_set = label_set_from_request(request)
     pairs = dashboard.active_model_pairs(label_set=label_set)
+    runs = dashboard.retrain_runs(label_set=label_set)
     return render(
         request,
         "moderation/dashboard.html",
@@ -29,6 +30,8 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
             "versions": dashboard.model_versions(label_set=label_set),
             "waiting": dashboard.corrections_waiting_for_retrain(label_set=label_set),
             "disagreements": dashboard.recent_disagreements(label_set=label_set),
+            "retrain_runs": runs,
+            "retrain_in_progress": any(r.status in ("queued", "running") for r in runs),
         },
     )
 
