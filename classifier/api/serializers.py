@@ -333,7 +333,19 @@ class ProbabilityField(serializers.FloatField):
         return value
 
 
-class MemeFilterSerializer(serializers.Serializer):
+class QuerySerializer(serializers.Serializer):
+    """Query parameters: an empty value is an error, not "left out" as in an HTML form."""
+
+    def to_internal_value(self, data):
+        blank = [name for name in self.fields if data.get(name) == ""]
+        if blank:
+            raise serializers.ValidationError(
+                {name: ["This parameter may not be empty."] for name in blank}
+            )
+        return super().to_internal_value(data)
+
+
+class MemeFilterSerializer(QuerySerializer):
     """Query parameters of GET /api/v1/memes/."""
 
     status = serializers.ChoiceField(choices=Meme.Status.choices, required=False)
@@ -397,7 +409,7 @@ class MemeFilterSerializer(serializers.Serializer):
         return selectors.MemeFilters(**self.validated_data)
 
 
-class ModelVersionFilterSerializer(serializers.Serializer):
+class ModelVersionFilterSerializer(QuerySerializer):
     label_set = serializers.SlugRelatedField(
         slug_field="name", queryset=LabelSet.objects.all(), required=False
     )

@@ -102,9 +102,24 @@ def test_the_list_is_newest_first_and_paginated(user_client, meme_factory):
     assert error_of(past_the_end)["error"] == "not_found"
 
 
-def test_the_list_page_size_is_capped(user_client, settings, meme_factory):
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("page_size=201", "page_size"),
+        ("page_size=0", "page_size"),
+        ("page_size=", "page_size"),
+        ("page_size=ten", "page_size"),
+        ("page=0", "page"),
+        ("page=", "page"),
+        ("page=two", "page"),
+        ("page=last", "page"),
+    ],
+)
+def test_the_list_refuses_a_malformed_page_or_page_size(user_client, meme_factory, query, field):
     meme_factory()
-    assert user_client.get("/api/v1/memes/?page_size=100000").status_code == 200
+    response = user_client.get(f"/api/v1/memes/?{query}")
+    assert response.status_code == 400
+    assert error_of(response)["field"] == field
 
 
 def test_the_list_filters_by_status(user_client, three, meme_factory):
@@ -174,6 +189,7 @@ def test_the_list_orders_by_uncertainty_and_creation(user_client, three, meme_fa
         ("confidence_max=nan", "confidence_max"),
         ("confidence_min=0.9&confidence_max=0.1", "confidence_min"),
         ("created_after=yesterday", "created_after"),
+        ("status=", "status"),
         ("ordering=random", "ordering"),
     ],
 )
