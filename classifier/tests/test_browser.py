@@ -4,6 +4,7 @@ import shutil
 
 import pytest
 
+from classifier import services
 from classifier.models import Meme
 
 CHROMIUM = "/usr/bin/chromium"
@@ -49,12 +50,19 @@ def browser():
 # for the transactional tests that run after this one.
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_user_logs_in_uploads_a_meme_and_sees_its_label(
-    browser, live_server, user, password, meme_image, active_model, tmp_path
+    browser, live_server, user, password, meme_image, active_model, tmp_path, monkeypatch
 ):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
 
+    # Hold the task back so the page is seen waiting; it is then run through django-q2
+    # (synchronously, the test settings) while the browser refreshes the page.
+    enqueue = services.meme_enqueue_classification
+    queued: list[int] = []
+    monkeypatch.setattr(
+        services, "meme_enqueue_classification", lambda *, meme_id: queued.append(meme_id)
+    )
     meme_file = tmp_path / "friday.jpg"
     meme_file.write_bytes(meme_image(top="FINALLY FRIDAY", bottom="BEST DAY EVER", fmt="JPEG"))
 
@@ -69,6 +77,12 @@ def test_a_user_logs_in_uploads_a_meme_and_sees_its_label(
     file_input.send_keys(str(meme_file))
     browser.find_element(By.NAME, "caption").send_keys("the weekend is here")
     browser.find_element(By.ID, "upload-submit").click()
+
+    status = wait.until(EC.presence_of_element_located((By.ID, "meme-status")))
+    assert status.text == "Pending"
+    assert browser.find_elements(By.CSS_SELECTOR, 'meta[http-equiv="refresh"]')
+    assert len(queued) == 1
+    enqueue(meme_id=queued[0])
 
     label = wait.until(EC.presence_of_element_located((By.ID, "predicted-label-sentiment")))
     assert label.text in ("positive", "negative")
