@@ -17,7 +17,7 @@ from classifier.api.errors import ClassificationFailed, ClassifierUnavailable, C
 from classifier.api.services import NoLabelYet, api_correction_create
 from classifier.api.uploads import LimitedMultiPartParser
 from classifier.ml_bridge import ClassifierUnavailable as BridgeUnavailable
-from classifier.models import Meme, ModelVersion
+from classifier.models import LabelSet, Meme, ModelVersion
 from moderation.learning.retrain import RetrainError, model_version_promote
 from moderation.services import StaleReviewError
 
@@ -43,8 +43,14 @@ def _meme_or_404(meme_id: int) -> Meme:
 
 
 class MemeListCreateView(generics.GenericAPIView):
-    serializer_class = serializers.MemeSerializer
+    # For the browsable API's forms; the data comes from the selectors.
+    queryset = Meme.objects.none()
     parser_classes = [LimitedMultiPartParser]
+
+    def get_serializer_class(self):
+        if self.request is not None and self.request.method == "POST":
+            return serializers.MemeUploadSerializer  # the browsable API's upload form
+        return serializers.MemeSerializer
 
     @property
     def throttle_scope(self) -> str:
@@ -105,14 +111,18 @@ class MemeListCreateView(generics.GenericAPIView):
             caption=upload.validated_data.get("text", ""),
         )
         url = reverse("api:meme-detail", args=[meme.pk])
+        output = serializers.MemeSerializer(
+            selectors.meme_get(meme_id=meme.pk), context=self.get_serializer_context()
+        )
         return Response(
-            self.get_serializer(selectors.meme_get(meme_id=meme.pk)).data,
+            output.data,
             status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK,
             headers={"Location": request.build_absolute_uri(url)},
         )
 
 
 class MemeDetailView(generics.GenericAPIView):
+    queryset = Meme.objects.none()
     serializer_class = serializers.MemeSerializer
 
     @extend_schema(
@@ -185,6 +195,7 @@ class MemeCorrectionView(ModeratorAPIView):
 
 
 class LabelSetListView(generics.GenericAPIView):
+    queryset = LabelSet.objects.none()
     serializer_class = serializers.LabelSetSerializer
     pagination_class = None
 
@@ -202,6 +213,7 @@ class LabelSetListView(generics.GenericAPIView):
 
 
 class ModelVersionListView(generics.GenericAPIView):
+    queryset = ModelVersion.objects.none()
     serializer_class = serializers.ModelVersionSerializer
 
     @extend_schema(
