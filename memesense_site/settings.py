@@ -252,9 +252,10 @@ else:
     Q_CLUSTER["orm"] = "default"
     Q_CLUSTER["poll"] = 0.5
 
-# A meme still `processing` (or `pending`) this long after it started is assumed lost (its
-# worker died) and is queued again by the sweep; it is given up after MEME_MAX_ATTEMPTS.
-MEME_STALE_SECONDS = env_int("MEME_STALE_SECONDS", Q_RETRY + 120)
+# A meme still `processing` (or `pending`) this long after it started is assumed lost and
+# is queued again by the sweep; it is given up after MEME_MAX_ATTEMPTS. No task outlives
+# Q_TIMEOUT, so a meme processing for longer than that has lost its worker.
+MEME_STALE_SECONDS = env_int("MEME_STALE_SECONDS", Q_TIMEOUT + 60)
 MEME_MAX_ATTEMPTS = env_int("MEME_MAX_ATTEMPTS", 3)
 MEME_SWEEP_MINUTES = env_int("MEME_SWEEP_MINUTES", 5)
 
