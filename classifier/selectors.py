@@ -16,6 +16,17 @@ def meme_find_by_sha256(*, sha256: str) -> Meme | None:
     return Meme.objects.filter(sha256=sha256).first()
 
 
+def meme_find_by_image(*, name: str) -> Meme | None:
+    """Return the meme whose stored file is `name` (relative to the meme storage).
+
+    Files are named after the upload's SHA-256, so the unique sha256 index finds the row.
+    """
+    sha256 = name.rsplit("/", 1)[-1].split(".", 1)[0]
+    if len(sha256) != 64:
+        return None
+    return Meme.objects.filter(sha256=sha256, image=name).first()
+
+
 def memes_recent(*, limit: int = 12) -> QuerySet[Meme]:
     return Meme.objects.order_by("-created_at")[:limit]
 

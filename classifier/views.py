@@ -5,10 +5,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
-from django.views.static import serve
 
 from classifier import selectors, services
 from classifier.forms import MemeUploadForm
@@ -91,10 +90,26 @@ def _may_retry(user, meme: Meme) -> bool:
     return user.is_authenticated and (user.is_staff or meme.uploader_id == user.pk)
 
 
+# The only types a stored meme is ever served as; anything else is refused.
+SERVED_IMAGE_TYPES = {"image/jpeg", "image/png"}
+
+
 def meme_file(request, path: str):
     """Serve a stored meme file (embedded mode, SERVE_MEDIA on).
 
-    Stored files are always re-encoded JPEG or PNG (classifier/validation.py), so the type
-    guessed from the name is right, and SecurityMiddleware adds nosniff.
+    The content type is the one recorded for the meme when it was stored, never a guess
+    from the file name, and only an image type: a file under MEDIA_ROOT that no meme owns
+    is not served at all. SecurityMiddleware adds nosniff; the CSP keeps a browser that
+    opens the file directly from running anything in it.
     """
-    return serve(request, path, document_root=settings.MEDIA_ROOT)
+    meme = selectors.meme_find_by_image(name=path)
+    if meme is None or meme.content_type not in SERVED_IMAGE_TYPES:
+        raise Http404("No such meme file")
+    try:
+        handle = meme.image.open("rb")
+    except FileNotFoundError:
+        raise Http404("No such meme file") from None
+    response = FileResponse(handle, content_type=meme.content_type)
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response

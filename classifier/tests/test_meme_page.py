@@ -139,3 +139,30 @@ def test_the_database_refuses_two_active_versions(sentiment, version):
         ModelVersion.objects.create(
             label_set=sentiment, version="second", artifact_path="/x", is_active=True
         )
+
+
+def test_a_meme_file_is_served_with_its_stored_type_and_nosniff(client, settings, meme_factory):
+    settings.ALLOW_ANONYMOUS_UPLOAD = True
+    meme = meme_factory()
+    response = client.get(meme.image.url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == meme.content_type == "image/png"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "sandbox" in response["Content-Security-Policy"]
+    assert b"".join(response.streaming_content) == meme.image.read()
+
+
+def test_a_meme_recorded_with_a_type_that_is_not_an_image_is_not_served(
+    client, meme_factory, media_root
+):
+    meme = meme_factory()
+    Meme.objects.filter(pk=meme.pk).update(content_type="text/html")
+    assert client.get(meme.image.url).status_code == 404
+
+
+def test_a_file_under_media_that_no_meme_owns_is_not_served(client, media_root):
+    stray = media_root / "memes" / "ab" / ("ab" * 32 + ".html")
+    stray.parent.mkdir(parents=True)
+    stray.write_text("<script>alert(1)</script>")
+    assert client.get(f"/media/memes/ab/{stray.name}").status_code == 404
+    assert client.get("/media/memes/../../etc/passwd").status_code == 404
