@@ -41,10 +41,12 @@ def render_meme(background: Image.Image, caption: str, size: int = 256) -> Image
     return img
 
 
-def make_rule_dataset(folder: Path, n: int, seed: int = 0) -> Path:
-    """Memes whose label follows a visual rule: warm backgrounds are 'warm', cool ones 'cool'.
+def make_rule_dataset(folder: Path, n: int, seed: int = 0, rule: str = "image") -> Path:
+    """Memes whose label follows a rule; writes images and a labels.csv, returns its path.
 
-    Writes images and a labels.csv in Memotion's column layout; returns the CSV path.
+    rule="image": warm backgrounds are 'warm', cool ones 'cool', captions random.
+    rule="text": the caption says "sunshine" ('warm') or "snowstorm" ('cool'),
+    backgrounds are random.
     """
     rng = np.random.default_rng(seed)
     images = folder / "images"
@@ -53,11 +55,19 @@ def make_rule_dataset(folder: Path, n: int, seed: int = 0) -> Path:
     rows = []
     for i in range(n):
         warm = i % 2 == 0
-        base = np.array([200, 60, 40]) if warm else np.array([40, 80, 200])
+        if rule == "image":
+            base = np.array([200, 60, 40]) if warm else np.array([40, 80, 200])
+            caption = " ".join(rng.choice(words, size=4))
+        else:
+            base = np.array([200, 60, 40]) if rng.random() < 0.5 else np.array([40, 80, 200])
+            filler = list(rng.choice(words, size=3))
+            filler.insert(int(rng.integers(0, 4)), "sunshine" if warm else "snowstorm")
+            caption = " ".join(filler)
         noise = rng.integers(-40, 40, size=(64, 64, 3))
         pixels = np.clip(base + noise, 0, 255).astype(np.uint8)
-        caption = " ".join(rng.choice(words, size=4))
-        img = render_meme(Image.fromarray(pixels), caption, size=128)
+        # For the text rule the picture shows other words, so only the text tells.
+        shown = caption if rule == "image" else " ".join(rng.choice(words, size=3))
+        img = render_meme(Image.fromarray(pixels), shown, size=128)
         name = f"image_{i}.png"
         img.save(images / name)
         rows.append(

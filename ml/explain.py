@@ -1,0 +1,113 @@
+"""Which modality decided, and which caption words pushed the result.
+
+Gradient-free and bounded: the head is run with each modality masked (replaced
+by its training mean, which the head saw during training through modality
+dropout), and the caption is re-encoded with one word (or, for long captions,
+one chunk of words) left out at a time, all in one batch. The image is
+encoded once, so the cost is one batched text encoding and a few head rows.
+Probabilities here are the model's uncalibrated ones (see explain()).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from .encoders import encoders_for
+from .imaging import open_image
+from .model import FusionModel, Result
+
+MAX_PIECES = 12  # at most this many occlusions per caption, whatever its length
+TOP_WORDS = 5
+
+
+@dataclass
+class Explanation:
+    label: str
+    probability: float
+    # Probability of `label` with only the image (text masked) and only the text.
+    image_only: float
+    text_only: float
+    # How much each modality moved the probability of `label`: full minus masked.
+    image_effect: float
+    text_effect: float
+    deciding: str  # "image", "text" or "both"
+    # (word or chunk, change in the probability of `label` when it is removed,
+    # sign flipped so that positive means "pushed towards the label").
+    words: list[tuple[str, float]] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["words"] = [{"text": w, "effect": e} for w, e in self.words]
+        return data
+
+
+def _pieces(text: str) -> list[tuple[str, str]]:
+    """(piece, text without it) for each word, or each chunk of a long caption."""
+    words = re.findall(r"\S+", text or "")
+    if not words:
+        return []
+    size = math.ceil(len(words) / MAX_PIECES)
+    out = []
+    for start in range(0, len(words), size):
+        piece = " ".join(words[start : start + size])
+        rest = " ".join(words[:start] + words[start + size :])
+        out.append((piece, rest))
+    return out
+
+
+def explain(model: FusionModel, image, text: str) -> Explanation:
+    """Explain the model's decision for one meme."""
+    return classify_and_explain(model, image, text)[1]
+
+
+def classify_and_explain(model: FusionModel, image, text: str) -> tuple[Result, Explanation]:
+    """Classify one meme and explain it, encoding the image once and all texts in one batch."""
+    image_encoder, text_encoder = encoders_for(model.encoders)
+    img = image_encoder.encode([open_image(image)])
+    pieces = _pieces(text)
+    txt = text_encoder.encode([text or ""] + [rest for _, rest in pieces])
+    calibrated = model.probabilities_from_features(img, txt[:1])[0]
+    result = Result(
+        label=model.classes[int(calibrated.argmax())],
+        probabilities={c: float(p) for c, p in zip(model.classes, calibrated, strict=True)},
+        version=model.version,
+    )
+    n = 3 + len(pieces)
+    img_rows = np.repeat(img, n, axis=0)
+    txt_rows = np.concatenate([txt[:1], txt[:1], txt[:1], txt[1:]])
+    image_mask = np.ones(n, np.float32)
+    text_mask = np.ones(n, np.float32)
+    text_mask[1] = 0.0  # row 1: image only
+    image_mask[2] = 0.0  # row 2: text only
+    # The model's own (uncalibrated) scale: temperature scaling only rescales
+    # confidence and would stretch or squash every effect alike.
+    probs = model.probabilities_from_features(
+        img_rows, txt_rows, calibrated=False, image_mask=image_mask, text_mask=text_mask
+    )
+    k = int(probs[0].argmax())
+    p = float(probs[0, k])
+    image_only, text_only = float(probs[1, k]), float(probs[2, k])
+    image_effect, text_effect = p - text_only, p - image_only
+    if abs(image_effect) > 2 * abs(text_effect):
+        deciding = "image"
+    elif abs(text_effect) > 2 * abs(image_effect):
+        deciding = "text"
+    else:
+        deciding = "both"
+    effects = [(piece, p - float(probs[3 + i, k])) for i, (piece, _rest) in enumerate(pieces)]
+    effects.sort(key=lambda we: -abs(we[1]))
+    explanation = Explanation(
+        label=model.classes[k],
+        probability=p,
+        image_only=image_only,
+        text_only=text_only,
+        image_effect=image_effect,
+        text_effect=text_effect,
+        deciding=deciding,
+        words=effects[:TOP_WORDS],
+    )
+    return result, explanation
