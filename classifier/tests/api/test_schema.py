@@ -84,3 +84,8 @@ def test_the_docs_can_require_a_login(api_client, settings):
     settings.API_DOCS_PUBLIC = False
     for path in ("/api/schema/", "/api/docs/", "/api/redoc/"):
         assert api_client.get(path).status_code == 401
+
+
+def test_the_schema_is_served_as_yaml_and_json(api_client):
+    assert api_client.get("/api/schema/").content.startswith(b"openapi: 3")
+    assert api_client.get("/api/schema/?format=json").json()["openapi"].startswith("3")
