@@ -139,3 +139,43 @@ class Prediction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.label_set}: {self.label} ({self.confidence:.2f})"
+
+
+class RepostCluster(models.Model):
+    """Memes whose pictures are near-identical: reposts, re-encodes, recaptions of a template.
+
+    Every hashed meme belongs to one cluster; a meme with no near-duplicate is alone in its
+    own. See ml/near_duplicates.py for what counts as near-identical.
+    """
+
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"repost cluster {self.pk}"
+
+
+class MemeHash(models.Model):
+    """A meme's perceptual hashes and the repost cluster they put it in."""
+
+    meme = models.OneToOneField(
+        Meme, on_delete=models.CASCADE, primary_key=True, related_name="image_hash"
+    )
+    # Unsigned 64-bit hashes stored two's-complement in signed BIGINT columns.
+    phash = models.BigIntegerField()
+    dhash = models.BigIntegerField()
+    # The pHash's four 16-bit bands, each indexed: a near-duplicate lookup is four
+    # exact-match IN queries instead of a scan of every hash (ml.near_duplicates).
+    phash_band0 = models.PositiveIntegerField(db_index=True)
+    phash_band1 = models.PositiveIntegerField(db_index=True)
+    phash_band2 = models.PositiveIntegerField(db_index=True)
+    phash_band3 = models.PositiveIntegerField(db_index=True)
+    cluster = models.ForeignKey(RepostCluster, on_delete=models.PROTECT, related_name="members")
+    # The meme it matched when it joined the cluster, and how far apart (pHash + dHash bits).
+    matched = models.ForeignKey(
+        Meme, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    distance = models.PositiveSmallIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"hash of meme {self.meme_id} (cluster {self.cluster_id})"

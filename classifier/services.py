@@ -14,6 +14,7 @@ from django_q.tasks import async_task
 
 from classifier import ml_bridge, selectors
 from classifier.models import LabelSet, Meme, ModelVersion, Prediction, meme_storage
+from classifier.reposts import services as reposts
 from classifier.validation import NormalisedImage
 
 logger = logging.getLogger(__name__)
@@ -37,6 +38,8 @@ def meme_create(
     if existing is not None:
         return existing, False
 
+    # Hashed before the transaction: only the cluster lookup happens while it is open.
+    hashes = reposts.image_hashes_or_none(image.data)
     storage = meme_storage()
     name = storage.save(meme_file_name(image.sha256, image.extension), ContentFile(image.data))
     try:
@@ -53,6 +56,8 @@ def meme_create(
                 caption=caption.strip(),
                 queued_at=timezone.now(),
             )
+            if hashes is not None:
+                reposts.meme_cluster_assign(meme=meme, hashes=hashes)
             _enqueue_on_commit(meme.pk)
     except IntegrityError:
         # A concurrent upload of the same bytes committed first; the file is theirs too.

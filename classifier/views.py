@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from classifier import selectors, services
 from classifier.forms import MemeUploadForm
 from classifier.models import Meme
+from classifier.reposts import selectors as reposts
 
 
 def upload_access(view):
@@ -58,6 +59,8 @@ def meme_detail(request, meme_id: int):
     context = {
         "meme": meme,
         "predictions": selectors.meme_latest_predictions(meme=meme),
+        "reposts": reposts.meme_reposts(meme=meme, limit=8),
+        "suggestions": reposts.meme_label_suggestions(meme=meme),
         "can_retry": meme.status == Meme.Status.FAILED and _may_retry(request.user, meme),
     }
     return render(request, "classifier/meme_detail.html", context)

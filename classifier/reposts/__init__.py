@@ -1,0 +1,1 @@
+"""Repost clusters: perceptual hashes of every meme and the near-duplicates they group."""
