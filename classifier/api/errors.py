@@ -165,28 +165,31 @@ class StaleErrorSerializer(ErrorSerializer):
     )
 
 
-def _error(description: str, serializer=ErrorSerializer) -> OpenApiResponse:
+def described(description: str, serializer=ErrorSerializer) -> OpenApiResponse:
+    """An error response for extend_schema: the error body, with what it means here."""
     return OpenApiResponse(response=serializer, description=description)
 
 
 UNAUTHENTICATED = {
-    401: _error("No credentials, or bad ones (`not_authenticated`, `authentication_failed`).")
+    401: described("No credentials, or bad ones (`not_authenticated`, `authentication_failed`).")
 }
-THROTTLED = {429: _error("Too many requests (`throttled`); the Retry-After header says when.")}
-NOT_FOUND = {404: _error("No such object (`not_found`).")}
-FORBIDDEN = {403: _error("The user lacks the moderation permission (`permission_denied`).")}
+THROTTLED = {429: described("Too many requests (`throttled`); the Retry-After header says when.")}
+NOT_FOUND = {404: described("No such object (`not_found`).")}
+FORBIDDEN = {403: described("The user lacks the moderation permission (`permission_denied`).")}
 BAD_REQUEST = {
-    400: _error("Invalid input (`invalid`, `parse_error`); `field` names the culprit."),
+    400: described("Invalid input (`invalid`, `parse_error`); `field` names the culprit."),
 }
 UPLOAD_ERRORS = {
-    400: _error(
+    400: described(
         "Invalid input: a broken, truncated or empty image (`invalid_image`, `empty_file`), "
         "or another invalid field (`invalid`, `parse_error`); `field` names the culprit."
     ),
-    413: _error("The file is over the size limit, or the image over the pixel limit."),
-    415: _error(
+    413: described("The file is over the size limit, or the image over the pixel limit."),
+    415: described(
         "The request is not multipart (`unsupported_media_type`), or the file is not a "
         "JPEG, PNG, WebP, GIF or BMP image, judged by its bytes (`unsupported_image_type`)."
     ),
 }
-STALE = {409: _error("Someone decided on the meme after `seen_*` (`stale`).", StaleErrorSerializer)}
+STALE = {
+    409: described("Someone decided on the meme after `seen_*` (`stale`).", StaleErrorSerializer)
+}

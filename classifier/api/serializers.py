@@ -11,6 +11,8 @@ from rest_framework import serializers
 from classifier.api import selectors
 from classifier.api.uploads import image_from_upload
 from classifier.models import LabelSet, Meme, ModelVersion, Prediction
+from classifier.services import ImageResult, probability_stats
+from classifier.validation import NormalisedImage
 from moderation.models import LabelCorrection
 
 TEXT_MAX_LENGTH = 2000  # as the upload form's caption
@@ -212,6 +214,28 @@ class ClassifyResultSerializer(serializers.Serializer):
     width = serializers.IntegerField()
     height = serializers.IntegerField()
     results = ClassificationSerializer(many=True)
+
+
+def classify_result(*, outcome: ImageResult, image: NormalisedImage) -> dict:
+    """The body of POST /classify/: one entry per label set, shaped like a Prediction."""
+    results = []
+    for result in outcome.results:
+        c = result.classification
+        confidence, margin, entropy = probability_stats(c.probabilities)
+        results.append(
+            {
+                "label_set": result.model_version.label_set.name,
+                "label": c.label,
+                "probabilities": c.probabilities,
+                "confidence": confidence,
+                "margin": margin,
+                "entropy": entropy,
+                "model_version": result.model_version.version,
+                "duration_ms": c.duration_ms,
+            }
+        )
+    data = {"ocr_text": outcome.ocr_text, "width": image.width, "height": image.height}
+    return ClassifyResultSerializer({**data, "results": results}).data
 
 
 # --- Input -----------------------------------------------------------------------------------

@@ -156,8 +156,8 @@ class MemeCorrectionView(ModeratorAPIView):
             **errors.FORBIDDEN,
             **errors.NOT_FOUND,
             **errors.STALE,
-            413: errors._error("The body is larger than a correction can be (`too_large`)."),
-            415: errors._error("The body is not JSON or a form (`unsupported_media_type`)."),
+            413: errors.described("The body is larger than a correction can be (`too_large`)."),
+            415: errors.described("The body is not JSON or a form (`unsupported_media_type`)."),
             **errors.THROTTLED,
         },
         description="Recorded in the same audit trail as the review page (source `api`). "
@@ -247,7 +247,7 @@ class ModelVersionPromoteView(ModeratorAPIView):
             **errors.UNAUTHENTICATED,
             **errors.FORBIDDEN,
             **errors.NOT_FOUND,
-            409: errors._error("Its model folder is missing or damaged (`cannot_promote`)."),
+            409: errors.described("Its model folder is missing or damaged (`cannot_promote`)."),
             **errors.THROTTLED,
         },
         description="The version's folder is checked first (as `manage.py promote` does). "
@@ -281,9 +281,9 @@ class ClassifyView(APIView):
             200: serializers.ClassifyResultSerializer,
             **errors.UPLOAD_ERRORS,
             **errors.UNAUTHENTICATED,
-            422: errors._error("OCR or a model failed on this image (`classification_failed`)."),
+            422: errors.described("OCR or a model failed on this image (`classification_failed`)."),
             **errors.THROTTLED,
-            503: errors._error(
+            503: errors.described(
                 "No active model, or it cannot be loaded (`classifier_unavailable`)."
             ),
         },
@@ -309,29 +309,7 @@ class ClassifyView(APIView):
             if isinstance(exc.__cause__, BridgeUnavailable):
                 raise ClassifierUnavailable(str(exc)) from None
             raise ClassificationFailed(str(exc)) from None
-        results = []
-        for result in outcome.results:
-            c = result.classification
-            confidence, margin, entropy = services.probability_stats(c.probabilities)
-            results.append(
-                {
-                    "label_set": result.model_version.label_set.name,
-                    "label": c.label,
-                    "probabilities": c.probabilities,
-                    "confidence": confidence,
-                    "margin": margin,
-                    "entropy": entropy,
-                    "model_version": result.model_version.version,
-                    "duration_ms": c.duration_ms,
-                }
-            )
-        data = {
-            "ocr_text": outcome.ocr_text,
-            "width": image.width,
-            "height": image.height,
-            "results": results,
-        }
-        return Response(serializers.ClassifyResultSerializer(data).data)
+        return Response(serializers.classify_result(outcome=outcome, image=image))
 
 
 class NotFoundView(APIView):
