@@ -10,7 +10,7 @@ restart. A forked child never reuses its parent's models.
 import os
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
@@ -26,6 +26,7 @@ class Classification:
     probabilities: dict[str, float]
     version: str
     duration_ms: int
+    explanation: dict = field(default_factory=dict)
 
 
 _lock = threading.Lock()
@@ -71,18 +72,29 @@ def read_text(image) -> str:
 
 
 def classify(label_set: str, artifact_path: str, image, text: str) -> Classification:
-    """Classify one image with its text using the model stored at `artifact_path`."""
+    """Classify one image with its text using the model stored at `artifact_path`.
+
+    With EXPLAIN_PREDICTIONS on, the same pass also says which modality decided
+    and which words mattered (one batched text encoding more; see ml.explain).
+    """
     import ml
+    from ml.explain import classify_and_explain
 
     model = load_model(label_set, artifact_path)
     started = time.perf_counter()
-    (result,) = ml.classify(model, [image], [text])
+    explanation = {}
+    if settings.EXPLAIN_PREDICTIONS:
+        result, why = classify_and_explain(model, image, text)
+        explanation = why.to_dict()
+    else:
+        (result,) = ml.classify(model, [image], [text])
     duration_ms = round((time.perf_counter() - started) * 1000)
     return Classification(
         label=result.label,
         probabilities={k: float(v) for k, v in result.probabilities.items()},
         version=result.version,
         duration_ms=duration_ms,
+        explanation=explanation,
     )
 
 

@@ -131,6 +131,9 @@ class Prediction(models.Model):
     # Shannon entropy of the probabilities, in nats.
     entropy = models.FloatField()
     duration_ms = models.PositiveIntegerField()
+    # Which modality decided and which caption words mattered (ml.explain); {} when the
+    # prediction was made without one (bulk reclassification).
+    explanation = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

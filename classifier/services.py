@@ -247,6 +247,7 @@ def _meme_store_result(meme: Meme, outcome: ImageResult) -> Meme:
             margin=margin,
             entropy=entropy,
             duration_ms=c.duration_ms,
+            explanation=c.explanation,
         )
     meme.ocr_text = outcome.ocr_text
     meme.status = Meme.Status.CLASSIFIED

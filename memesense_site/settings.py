@@ -40,6 +40,20 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name}={value!r} is not an integer") from None
 
 
+def env_fraction(name: str, default: float) -> float:
+    """A number from 0 to 1 (a rate); anything else fails loudly."""
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        fraction = float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a number") from None
+    if not 0 <= fraction <= 1:
+        raise ImproperlyConfigured(f"{name}={value!r} must be between 0 and 1")
+    return fraction
+
+
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
 
@@ -208,6 +222,8 @@ ML_FEATURE_CACHE = env_path("ML_FEATURE_CACHE", VAR_DIR / "features")
 RECLASSIFY_AFTER_PROMOTION = env_bool("RECLASSIFY_AFTER_PROMOTION", False)
 # OCR engine for ml.ocr.get_engine (rapidocr, tesseract, ...); empty means ml's default.
 OCR_ENGINE = env_str("MEMESENSE_OCR_ENGINE")
+# Store with each prediction which modality decided and which caption words mattered.
+EXPLAIN_PREDICTIONS = env_bool("EXPLAIN_PREDICTIONS", True)
 
 # --- Background tasks (django-q2) -----------------------------------------------------------
 
@@ -322,6 +338,9 @@ MODERATION_LEASE_SECONDS = env_int("MODERATION_LEASE_SECONDS", 300)
 MODERATION_SKIP_SECONDS = env_int("MODERATION_SKIP_SECONDS", 3600)
 # The label set the moderation pages open on when none is chosen.
 MODERATION_DEFAULT_LABEL_SET = env_str("MODERATION_DEFAULT_LABEL_SET", "sentiment")
+# Share of decided memes sent back to the queue for a second, different moderator (blind),
+# drawn by a hash of the meme's content; their pairs give the agreement on the dashboard.
+DOUBLE_REVIEW_RATE = env_fraction("DOUBLE_REVIEW_RATE", 0.1)
 
 # --- Security -------------------------------------------------------------------------------
 

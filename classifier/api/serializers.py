@@ -21,8 +21,31 @@ CORRECTED_TEXT_MAX_LENGTH = 20_000
 # --- Output ----------------------------------------------------------------------------------
 
 
+class WordEffectSerializer(serializers.Serializer):
+    text = serializers.CharField(help_text="A caption word, or a chunk of a long caption.")
+    effect = serializers.FloatField(
+        help_text="Drop in the label's probability when it is left out (positive: pushed for it)."
+    )
+
+
+class ExplanationSerializer(serializers.Serializer):
+    """Which modality decided (see docs/ml.md, Explanations); on the model's raw scale."""
+
+    label = serializers.CharField()
+    probability = serializers.FloatField()
+    image_only = serializers.FloatField(help_text="Probability of the label, text masked.")
+    text_only = serializers.FloatField(help_text="Probability of the label, image masked.")
+    image_effect = serializers.FloatField()
+    text_effect = serializers.FloatField()
+    deciding = serializers.ChoiceField(choices=["image", "text", "both"])
+    words = WordEffectSerializer(many=True)
+
+
 class PredictionSerializer(serializers.ModelSerializer):
     label_set = serializers.CharField(source="label_set.name")
+    explanation = serializers.SerializerMethodField(
+        help_text="null for predictions made without one (bulk reclassification)."
+    )
     probabilities = serializers.DictField(
         child=serializers.FloatField(), help_text="Probability of every class."
     )
@@ -40,8 +63,13 @@ class PredictionSerializer(serializers.ModelSerializer):
             "entropy",
             "model_version",
             "model_version_id",
+            "explanation",
             "created_at",
         ]
+
+    @extend_schema_field(ExplanationSerializer(allow_null=True))
+    def get_explanation(self, prediction: Prediction) -> dict | None:
+        return prediction.explanation or None
 
 
 class HumanLabelSerializer(serializers.ModelSerializer):
@@ -207,6 +235,7 @@ class ClassificationSerializer(serializers.Serializer):
     entropy = serializers.FloatField()
     model_version = serializers.CharField()
     duration_ms = serializers.IntegerField()
+    explanation = ExplanationSerializer(allow_null=True)
 
 
 class ClassifyResultSerializer(serializers.Serializer):
@@ -232,6 +261,7 @@ def classify_result(*, outcome: ImageResult, image: NormalisedImage) -> dict:
                 "entropy": entropy,
                 "model_version": result.model_version.version,
                 "duration_ms": c.duration_ms,
+                "explanation": c.explanation or None,
             }
         )
     data = {"ocr_text": outcome.ocr_text, "width": image.width, "height": image.height}
