@@ -18,6 +18,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "memesense_site.settings")
 os.environ.setdefault("SECRET_KEY", "tests-only-not-a-secret")
 # Run django-q2 tasks in the calling process, through the real task function.
 os.environ.setdefault("Q_SYNC", "1")
+# No double-review sample unless a test asks for one: it would send a random-looking tenth
+# of every test's decided memes back to the queue.
+os.environ.setdefault("DOUBLE_REVIEW_RATE", "0")
 
 FONT_PATH = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
 PASSWORD = "correct horse battery staple"

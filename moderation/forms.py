@@ -62,6 +62,8 @@ class DecisionForm(forms.Form):
     text_edited = forms.BooleanField(required=False)
     seen_correction = forms.IntegerField(required=False, min_value=0)
     seen_text_correction = forms.IntegerField(required=False, min_value=0)
+    # Give the same decision to the meme's reposts that have no human label yet.
+    apply_to_cluster = forms.BooleanField(required=False)
     # The queue's query string, so "next" keeps the moderator's filters and order.
     q = forms.CharField(required=False, max_length=2000)
 

@@ -176,3 +176,36 @@ class RetrainRun(models.Model):
     @property
     def progress_percent(self) -> int | None:
         return round(100 * self.done / self.total) if self.total else None
+
+
+class SecondReview(models.Model):
+    """A decided meme sent back to the queue for a second, different moderator.
+
+    Memes are drawn by a hash of their content (DOUBLE_REVIEW_RATE) when their first
+    moderator decides; the second moderator reviews blind (the first decision is not
+    shown) and records their own LabelCorrection. The pairs feed the agreement figures.
+    """
+
+    meme = models.ForeignKey(
+        "classifier.Meme", on_delete=models.PROTECT, related_name="second_reviews"
+    )
+    label_set = models.ForeignKey(
+        "classifier.LabelSet", on_delete=models.PROTECT, related_name="second_reviews"
+    )
+    first = models.ForeignKey(LabelCorrection, on_delete=models.PROTECT, related_name="+")
+    second = models.ForeignKey(
+        LabelCorrection, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meme", "label_set"], name="one_second_review_per_meme_and_label_set"
+            )
+        ]
+
+    def __str__(self) -> str:
+        state = "done" if self.second_id else "open"
+        return f"second review of {self.meme_id}/{self.label_set_id} ({state})"

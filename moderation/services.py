@@ -9,7 +9,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from classifier.models import LabelSet, Meme
-from moderation.models import LabelCorrection, ReviewLease, ReviewSkip
+from classifier.reposts.selectors import cluster_meme_ids
+from moderation.models import LabelCorrection, ReviewLease, ReviewSkip, SecondReview
+from moderation.selectors.agreement import RATING_SOURCES, second_review_drawn
 from moderation.selectors.memes import (
     meme_current_text,
     meme_latest_correction,
@@ -165,7 +167,29 @@ def correction_create(
     )
     if moderator is not None:
         review_lease_release(meme=meme, label_set=label_set, moderator=moderator)
+    _second_review_track(correction)
     return correction
+
+
+def _second_review_track(correction: LabelCorrection) -> None:
+    """Open a second review for a drawn meme, or close one with this second opinion.
+
+    A second opinion is an ordinary decision by another moderator on a page that carried
+    the first decision's id, so the stale check lets it through; it stands as the meme's
+    latest label like any later decision.
+    """
+    if correction.moderator_id is None or correction.source not in RATING_SOURCES:
+        return
+    meme, label_set = correction.meme, correction.label_set
+    review = SecondReview.objects.filter(meme=meme, label_set=label_set).first()
+    if review is None:
+        if second_review_drawn(meme=meme, label_set=label_set):
+            SecondReview.objects.create(meme=meme, label_set=label_set, first=correction)
+        return
+    if review.second_id is None and correction.moderator_id != review.first.moderator_id:
+        review.second = correction
+        review.completed_at = timezone.now()
+        review.save(update_fields=["second", "completed_at"])
 
 
 BULK_CONFIRM = "confirm"
@@ -228,3 +252,50 @@ def corrections_bulk_create(
             )
         )
     return result
+
+
+@transaction.atomic
+def corrections_cluster_apply(
+    *, correction: LabelCorrection, moderator, now: dt.datetime | None = None
+) -> BulkResult:
+    """Give every other meme of the decided meme's repost cluster the same decision.
+
+    One correction row per meme (source bulk), written by correction_create. Memes that
+    already have a human label, or that another moderator is reviewing, are skipped and
+    reported rather than overwritten.
+    """
+    label_set = correction.label_set
+    result = BulkResult()
+    others = [pk for pk in cluster_meme_ids(meme=correction.meme) if pk != correction.meme_id]
+    for meme in Meme.objects.filter(pk__in=others).order_by("pk"):
+        lease = meme_lease(meme=meme, label_set=label_set, now=now)
+        if lease is not None and lease.moderator_id != moderator.pk:
+            result.skipped.append((meme, f"being reviewed by {lease.moderator}"))
+            continue
+        if meme_latest_correction(meme=meme, label_set=label_set) is not None:
+            result.skipped.append((meme, "already has a human label"))
+            continue
+        result.created.append(
+            correction_create(
+                meme=meme,
+                label_set=label_set,
+                moderator=moderator,
+                new_label=correction.new_label,
+                unusable=correction.unusable,
+                source=LabelCorrection.Source.BULK,
+            )
+        )
+    return result
+
+
+@transaction.atomic
+def review_decide(
+    *, apply_to_cluster: bool = False, **decision
+) -> tuple[LabelCorrection, BulkResult | None]:
+    """Record a review page decision, and with `apply_to_cluster` copy it to the reposts."""
+    correction = correction_create(**decision)
+    if not apply_to_cluster:
+        return correction, None
+    return correction, corrections_cluster_apply(
+        correction=correction, moderator=decision["moderator"]
+    )

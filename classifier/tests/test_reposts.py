@@ -6,65 +6,25 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 
-from classifier import services
 from classifier.models import MemeHash, RepostCluster
 from classifier.reposts import selectors
-from classifier.validation import normalise_upload
+from classifier.tests.photos import captioned, crop, jpeg, sample_photos, upload
 from ml import near_duplicates as nd
 
 pytestmark = pytest.mark.django_db
 
-FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
 MEMOTION = Path("/work/shared/data/memotion_7k/images")
-
-
-@pytest.fixture(scope="module")
-def photos() -> dict[str, Image.Image]:
-    """scikit-learn's two real photographs (a temple and a flower), 640x427."""
-    from sklearn.datasets import load_sample_images
-
-    data = load_sample_images()
-    return {
-        Path(name).stem: Image.fromarray(img)
-        for name, img in zip(data.filenames, data.images, strict=True)
-    }
-
-
-def captioned(photo: Image.Image, top: str, bottom: str) -> Image.Image:
-    image = photo.convert("RGB").copy()
-    draw = ImageDraw.Draw(image)
-    font = ImageFont.truetype(FONT, image.height // 10)
-    stroke = max(2, image.height // 120)
-    draw.text((image.width // 2, image.height // 20), top, font=font, anchor="ma", fill="white",
-              stroke_width=stroke, stroke_fill="black")  # fmt: skip
-    draw.text((image.width // 2, image.height * 19 // 20), bottom, font=font, anchor="md",
-              fill="white", stroke_width=stroke, stroke_fill="black")  # fmt: skip
-    return image
-
-
-def jpeg(image: Image.Image, quality: int = 90) -> bytes:
-    out = io.BytesIO()
-    image.convert("RGB").save(out, format="JPEG", quality=quality)
-    return out.getvalue()
-
-
-def crop(image: Image.Image, fraction: float) -> Image.Image:
-    dx, dy = int(image.width * fraction), int(image.height * fraction)
-    return image.crop((dx, dy, image.width - dx, image.height - dy))
-
-
-def upload(data: bytes, name: str = "meme.jpg", caption: str = ""):
-    meme, created = services.meme_create(
-        image=normalise_upload(data, name), uploader=None, caption=caption
-    )
-    assert created
-    return meme
 
 
 def cluster_of(meme) -> int:
     return MemeHash.objects.get(meme=meme).cluster_id
+
+
+@pytest.fixture
+def photos() -> dict[str, Image.Image]:
+    return sample_photos()
 
 
 @pytest.fixture
@@ -176,9 +136,7 @@ def test_the_meme_page_shows_reposts_and_the_label_moderators_gave_them(
 
     client.force_login(staff_user)
     first = upload(jpeg(original))
-    correction_create(
-        meme=first, label_set=sentiment, moderator=staff_user, new_label="negative"
-    )
+    correction_create(meme=first, label_set=sentiment, moderator=staff_user, new_label="negative")
     repost = upload(jpeg(crop(original, 0.02)))
     page = client.get(reverse("classifier:meme_detail", args=[repost.pk])).content.decode()
     assert "1 repost<" in page

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from classifier.models import LabelSet, Meme, Prediction
 from moderation.models import LabelCorrection, ReviewLease, ReviewSkip
+from moderation.selectors.agreement import second_reviews_open
 
 ORDER_UNCERTAIN = "uncertain"
 ORDER_NEWEST = "newest"
@@ -133,6 +134,16 @@ def _filtered(queryset: QuerySet[Meme], filters: QueueFilters) -> QuerySet[Meme]
     return queryset
 
 
+def _decided(label_set: LabelSet, moderator) -> QuerySet:
+    """Meme ids that are done: decided, and not waiting for this moderator's second opinion."""
+    waiting = second_reviews_open(label_set=label_set, moderator=moderator).values("meme_id")
+    return (
+        LabelCorrection.objects.filter(label_set=label_set)
+        .exclude(meme_id__in=waiting)
+        .values("meme_id")
+    )
+
+
 def leased_by_others(
     *, label_set: LabelSet, moderator, now: dt.datetime | None = None
 ) -> QuerySet[ReviewLease]:
@@ -155,7 +166,7 @@ def queue_memes(
     Memes another moderator holds a live lease on are left out, so the same
     meme is never served to two people at once.
     """
-    decided = LabelCorrection.objects.filter(label_set=label_set).values("meme_id")
+    decided = _decided(label_set, moderator)
     leased = leased_by_others(label_set=label_set, moderator=moderator, now=now)
     queryset = Meme.objects.exclude(pk__in=decided).exclude(pk__in=leased.values("meme_id"))
     queryset = memes_with_prediction(
@@ -183,8 +194,8 @@ def queue_candidates(
 
 
 def queue_size(*, label_set: LabelSet) -> int:
-    """Memes still waiting for a human decision, leases ignored."""
-    decided = LabelCorrection.objects.filter(label_set=label_set).values("meme_id")
+    """Memes still waiting for a human decision (second opinions included), leases ignored."""
+    decided = _decided(label_set, None)
     return Meme.objects.exclude(pk__in=decided).count()
 
 

@@ -5,7 +5,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from moderation import plots
-from moderation.selectors import dashboard
+from moderation.selectors import agreement, dashboard
 from moderation.selectors.queue import label_set_list, queue_sizes
 from moderation.views.common import label_set_from_request, moderator_required
 
@@ -25,6 +25,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
             "queue_sizes": queue_sizes(),
             "decisions": dashboard.decisions_per_day(),
             "agreement": dashboard.model_agreement(label_set=label_set),
+            "moderator_agreement": agreement.moderator_agreement(label_set=label_set),
             "active": dashboard.active_model_version(label_set=label_set),
             "confusion": dashboard.confusion_matrix(classes=label_set.classes, pairs=pairs),
             "versions": dashboard.model_versions(label_set=label_set),

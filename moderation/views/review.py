@@ -9,7 +9,9 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_http_methods
 
 from classifier.models import Meme
+from classifier.reposts import selectors as reposts
 from moderation.forms import DecisionForm
+from moderation.selectors.agreement import meme_second_review_for
 from moderation.selectors.memes import (
     meme_current_text,
     meme_history,
@@ -22,7 +24,7 @@ from moderation.selectors.queue import queue_candidates
 from moderation.services import (
     LeaseHeldError,
     StaleReviewError,
-    correction_create,
+    review_decide,
     review_lease_acquire,
     review_skip,
 )
@@ -54,6 +56,13 @@ def _review_context(request, meme, label_set, form, q, *, stale=None) -> dict:
             (cls, float(prediction.probabilities.get(cls, 0.0))) for cls in label_set.classes
         ]
     lease = meme_lease(meme=meme, label_set=label_set)
+    second_review = meme_second_review_for(meme=meme, label_set=label_set, moderator=request.user)
+    suggestion = reposts.meme_label_suggestion(meme=meme, label_set=label_set)
+    history = meme_history(meme=meme)
+    if second_review is not None:
+        # A blind second opinion: the first moderator's decision is not shown.
+        current = suggestion = None
+        history = [entry for entry in history if entry.kind != "correction"]
     return {
         "meme": meme,
         "label_set": label_set,
@@ -61,7 +70,10 @@ def _review_context(request, meme, label_set, form, q, *, stale=None) -> dict:
         "probabilities": probabilities,
         "current": current,
         "current_text": meme_current_text(meme=meme),
-        "history": meme_history(meme=meme),
+        "history": history,
+        "second_review": second_review,
+        "reposts": reposts.meme_reposts(meme=meme, limit=8),
+        "suggestion": suggestion,
         "lease": lease,
         "leased_by_other": lease is not None and lease.moderator_id != request.user.pk,
         "form": form,
@@ -73,12 +85,20 @@ def _review_context(request, meme, label_set, form, q, *, stale=None) -> dict:
     }
 
 
-def _initial_decision(meme, label_set, q) -> dict:
-    current = meme_latest_correction(meme=meme, label_set=label_set)
+def _initial_decision(meme, label_set, q, moderator) -> dict:
+    # The form always carries the latest decision's id, even on a blind second opinion:
+    # the stale check then lets the second opinion through, and still stops a third
+    # decision made while the page was open.
+    latest = current = meme_latest_correction(meme=meme, label_set=label_set)
     prediction = meme_latest_prediction(meme=meme, label_set=label_set)
+    suggestion = reposts.meme_label_suggestion(meme=meme, label_set=label_set)
+    if meme_second_review_for(meme=meme, label_set=label_set, moderator=moderator):
+        current = suggestion = None  # a blind second opinion starts from the model alone
     label = ""
     if current is not None and not current.unusable:
         label = current.new_label
+    elif current is None and suggestion is not None:
+        label = suggestion.label  # what moderators gave the reposts of this picture
     elif prediction is not None and prediction.label in label_set.classes:
         label = prediction.label
     text_correction = meme_latest_text_correction(meme=meme)
@@ -86,7 +106,7 @@ def _initial_decision(meme, label_set, q) -> dict:
         "action": DecisionForm.ACTION_CONFIRM,
         "label": label,
         "text": meme_current_text(meme=meme),
-        "seen_correction": current.pk if current else 0,
+        "seen_correction": latest.pk if latest else 0,
         "seen_text_correction": text_correction.pk if text_correction else 0,
         "q": q,
     }
@@ -103,7 +123,9 @@ def review(request: HttpRequest, meme_id: int) -> HttpResponse:
         # through the stale check.
         with contextlib.suppress(LeaseHeldError):
             review_lease_acquire(meme=meme, label_set=label_set, moderator=request.user)
-        form = DecisionForm(initial=_initial_decision(meme, label_set, q), label_set=label_set)
+        form = DecisionForm(
+            initial=_initial_decision(meme, label_set, q, request.user), label_set=label_set
+        )
         return render(
             request,
             "moderation/review.html",
@@ -120,7 +142,8 @@ def review(request: HttpRequest, meme_id: int) -> HttpResponse:
         review_skip(meme=meme, label_set=label_set, moderator=request.user)
         return serve_next(request, label_set, q)
     try:
-        correction = correction_create(
+        correction, cluster = review_decide(
+            apply_to_cluster=data["apply_to_cluster"],
             meme=meme,
             label_set=label_set,
             moderator=request.user,
@@ -138,6 +161,14 @@ def review(request: HttpRequest, meme_id: int) -> HttpResponse:
         return render(request, "moderation/review.html", context, status=400)
     outcome = "unusable" if correction.unusable else correction.new_label
     messages.success(request, f"Meme {meme.pk}: {outcome}.")
+    if cluster is not None:
+        skipped = f", {len(cluster.skipped)} skipped (already labelled or in review)"
+        messages.info(
+            request,
+            f"Applied to {len(cluster.created)} repost(s) of it"
+            + (skipped if cluster.skipped else "")
+            + ".",
+        )
     return serve_next(request, label_set, q)
 
 
