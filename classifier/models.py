@@ -17,6 +17,20 @@ class LabelSet(models.Model):
     # The class moderators watch for (e.g. "negative"); blank when none is special.
     alert_class = models.CharField(max_length=64, blank=True)
     description = models.TextField(blank=True)
+    # Automatic decisions: a moderator sets the precision they must reach; the
+    # threshold is derived from human-confirmed predictions of the model version
+    # named below (moderation.autodecisions) and applies to that version only.
+    auto_target_precision = models.FloatField(
+        null=True, blank=True, help_text="e.g. 0.98; empty turns automatic decisions off."
+    )
+    auto_audit_rate = models.FloatField(
+        default=0.05, help_text="Share of automatic decisions sent to the queue for an audit."
+    )
+    auto_threshold = models.FloatField(null=True, blank=True)
+    auto_threshold_version = models.ForeignKey(
+        "ModelVersion", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    auto_threshold_evidence = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -182,3 +196,26 @@ class MemeHash(models.Model):
 
     def __str__(self) -> str:
         return f"hash of meme {self.meme_id} (cluster {self.cluster_id})"
+
+
+class AutoDecision(models.Model):
+    """A prediction confident enough to stand without a human (see LabelSet.auto_*).
+
+    Never a human label: training ignores it. Reversible: a reverted one sends the
+    meme back to the review queue. An audit one stays in the queue so moderators
+    check a random sample, which measures the automatic decisions' precision.
+    """
+
+    prediction = models.OneToOneField(
+        Prediction, on_delete=models.CASCADE, related_name="auto_decision"
+    )
+    threshold = models.FloatField()
+    audit = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    reverted_at = models.DateTimeField(null=True, blank=True)
+    reverted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"auto {self.prediction}"

@@ -1,5 +1,6 @@
 """Writes for the classifier app: creating memes, classifying them, model versions."""
 
+import hashlib
 import logging
 import math
 from dataclasses import dataclass
@@ -13,7 +14,14 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from classifier import ml_bridge, selectors
-from classifier.models import LabelSet, Meme, ModelVersion, Prediction, meme_storage
+from classifier.models import (
+    AutoDecision,
+    LabelSet,
+    Meme,
+    ModelVersion,
+    Prediction,
+    meme_storage,
+)
 from classifier.reposts import services as reposts
 from classifier.validation import NormalisedImage
 
@@ -237,7 +245,7 @@ def _meme_store_result(meme: Meme, outcome: ImageResult) -> Meme:
     for result in outcome.results:
         c = result.classification
         confidence, margin, entropy = probability_stats(c.probabilities)
-        Prediction.objects.create(
+        prediction = Prediction.objects.create(
             meme=meme,
             label_set=result.model_version.label_set,
             model_version=result.model_version,
@@ -249,12 +257,34 @@ def _meme_store_result(meme: Meme, outcome: ImageResult) -> Meme:
             duration_ms=c.duration_ms,
             explanation=c.explanation,
         )
+        auto_decision_apply(prediction=prediction)
     meme.ocr_text = outcome.ocr_text
     meme.status = Meme.Status.CLASSIFIED
     meme.failure_reason = ""
     meme.finished_at = timezone.now()
     meme.save(update_fields=["ocr_text", "status", "failure_reason", "finished_at", "updated_at"])
     return meme
+
+
+def auto_decision_apply(*, prediction: Prediction) -> AutoDecision | None:
+    """Let a prediction stand without a human when its label set's threshold allows.
+
+    The threshold applies only to the model version it was derived for. A
+    deterministic share of the decisions (by a hash of the image) is marked for
+    audit, so the queue still shows moderators a sample of them.
+    """
+    label_set = prediction.label_set
+    if (
+        label_set.auto_threshold is None
+        or label_set.auto_threshold_version_id != prediction.model_version_id
+        or prediction.confidence < label_set.auto_threshold
+    ):
+        return None
+    draw = hashlib.sha256(f"audit:{label_set.name}:{prediction.meme.sha256}".encode()).hexdigest()
+    audit = int(draw[:8], 16) / 2**32 < label_set.auto_audit_rate
+    return AutoDecision.objects.create(
+        prediction=prediction, threshold=label_set.auto_threshold, audit=audit
+    )
 
 
 def probability_stats(probabilities: dict[str, float]) -> tuple[float, float, float]:
