@@ -1,6 +1,11 @@
 """Scoped rates: uploads, classify and the rest each have their own; 429 with Retry-After."""
 
+import os
+import subprocess
+import sys
+
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from classifier.tests.api.helpers import error_of, token_client
@@ -63,3 +68,31 @@ def test_each_user_has_their_own_allowance(user_client, moderator, rates, sentim
     assert user_client.get("/api/v1/label-sets/").status_code == 200
     assert user_client.get("/api/v1/label-sets/").status_code == 429
     assert token_client(moderator).get("/api/v1/label-sets/").status_code == 200
+
+
+def run_settings(**env) -> subprocess.CompletedProcess:
+    """Import the settings in a fresh interpreter with these environment variables."""
+    clean = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    code = "import memesense_site.settings as s; print(s.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES'])"
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=settings.BASE_DIR,
+        env={**clean, "SECRET_KEY": "x", **env},
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_the_rates_come_from_the_environment():
+    result = run_settings(API_THROTTLE_UPLOADS="5/min", API_THROTTLE_CLASSIFY="2/s")
+    assert result.returncode == 0, result.stderr
+    assert "'uploads': '5/min'" in result.stdout
+    assert "'classify': '2/s'" in result.stdout
+    assert "'api': '1200/min'" in result.stdout
+
+
+def test_a_malformed_rate_stops_the_settings_loading():
+    result = run_settings(API_THROTTLE_DEFAULT="fast")
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "'fast'" in result.stderr
