@@ -44,3 +44,7 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+
+# gunicorn's runtime control socket (gunicornc) lives in $HOME: not needed in a container,
+# and two servers on one machine would share it.
+control_socket_disable = True

@@ -161,8 +161,6 @@ class Stack:
                 f"127.0.0.1:{port}",
                 "--workers",
                 str(workers),
-                "--access-logfile",
-                "",
                 "memesense_site.wsgi",
             ],
             "gunicorn.log",
