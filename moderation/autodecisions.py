@@ -135,6 +135,10 @@ def auto_summary(*, label_set: LabelSet) -> AutoSummary:
     )
 
 
+def auto_decision_for(*, prediction: Prediction) -> AutoDecision | None:
+    return AutoDecision.objects.filter(prediction=prediction).first()
+
+
 def auto_decided_meme_ids(*, label_set: LabelSet):
     """Memes an automatic decision settles (not reverted, not drawn for audit): not queued."""
     return AutoDecision.objects.filter(

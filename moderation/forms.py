@@ -119,3 +119,22 @@ class BulkForm(forms.Form):
         if cleaned.get("action") == BULK_RELABEL and not cleaned.get("label"):
             self.add_error("label", "Pick the new label.")
         return cleaned
+
+
+class AutoPolicyForm(forms.Form):
+    """A label set's automatic-decision policy, in percent as moderators think of it."""
+
+    target_precision = forms.FloatField(
+        required=False,
+        min_value=50,
+        max_value=99.99,
+        help_text="Target precision in percent (e.g. 98); empty turns automatic decisions off.",
+    )
+    audit_rate = forms.FloatField(min_value=0, max_value=100, initial=5)
+
+    def clean_target_precision(self):
+        value = self.cleaned_data["target_precision"]
+        return None if value is None else value / 100
+
+    def clean_audit_rate(self):
+        return self.cleaned_data["audit_rate"] / 100

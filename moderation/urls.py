@@ -1,6 +1,6 @@
 from django.urls import path
 
-from moderation.views import dashboard, export, learning, queue, review
+from moderation.views import auto, dashboard, export, learning, queue, review
 
 app_name = "moderation"
 
@@ -13,6 +13,8 @@ urlpatterns = [
     path("plots/confusion.png", dashboard.confusion_plot, name="confusion_plot"),
     path("plots/reliability.png", dashboard.reliability_plot, name="reliability_plot"),
     path("retrain/", learning.retrain_start, name="retrain"),
+    path("auto/policy/", auto.auto_policy, name="auto_policy"),
+    path("auto/revert/<int:meme_id>/", auto.auto_revert, name="auto_revert"),
     path("export.csv", export.export_csv, name="export_csv"),
     path("export.jsonl", export.export_jsonl, name="export_jsonl"),
 ]

@@ -18,6 +18,7 @@ from classifier import selectors as classifier_selectors
 from classifier.models import LabelSet, Meme, ModelVersion
 from classifier.reposts.selectors import memes_cluster_ids
 from classifier.services import model_text, model_version_activate, model_version_register
+from moderation.autodecisions import auto_threshold_refresh
 from moderation.models import LabelCorrection, RetrainRun
 
 logger = logging.getLogger(__name__)
@@ -307,6 +308,8 @@ def _retrain(run: RetrainRun, echo, progress_bars: bool) -> None:
         )
         run.new_version, run.promoted, run.decision = version, promote, decision
         run.save()
+    if promote:
+        auto_threshold_refresh(label_set=label_set)  # thresholds belong to one version
     clock.lap("saving and registering")
     echo(decision)
     if promote and settings.RECLASSIFY_AFTER_PROMOTION:
@@ -323,7 +326,10 @@ def model_version_promote(*, model_version: ModelVersion) -> ModelVersion:
         ml.registry.read_manifest(ml_bridge.resolve_artifact_path(model_version.artifact_path))
     except ml.ModelError as exc:
         raise RetrainError(f"{model_version.version} cannot be promoted: {exc}") from exc
-    return model_version_activate(model_version=model_version)
+    model_version = model_version_activate(model_version=model_version)
+    # An automatic-decision threshold holds for the version it was derived for only.
+    auto_threshold_refresh(label_set=model_version.label_set)
+    return model_version
 
 
 RETRAIN_TASK = "moderation.tasks.retrain_label_set"

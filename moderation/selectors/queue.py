@@ -20,6 +20,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from classifier.models import LabelSet, Meme, Prediction
+from moderation.autodecisions import auto_decided_meme_ids
 from moderation.models import LabelCorrection, ReviewLease, ReviewSkip
 from moderation.selectors.agreement import second_reviews_open
 
@@ -161,14 +162,19 @@ def queue_memes(
     moderator=None,
     now: dt.datetime | None = None,
 ) -> QuerySet[Meme]:
-    """Memes without a human decision for the label set, filtered and ordered.
+    """Memes without a human or automatic decision for the label set, filtered and ordered.
 
+    Automatic decisions drawn for audit stay in the queue: that is the audit.
     Memes another moderator holds a live lease on are left out, so the same
     meme is never served to two people at once.
     """
     decided = _decided(label_set, moderator)
     leased = leased_by_others(label_set=label_set, moderator=moderator, now=now)
-    queryset = Meme.objects.exclude(pk__in=decided).exclude(pk__in=leased.values("meme_id"))
+    queryset = (
+        Meme.objects.exclude(pk__in=decided)
+        .exclude(pk__in=leased.values("meme_id"))
+        .exclude(pk__in=auto_decided_meme_ids(label_set=label_set))
+    )
     queryset = memes_with_prediction(
         label_set=label_set, queryset=queryset.select_related("uploader")
     )
@@ -196,7 +202,8 @@ def queue_candidates(
 def queue_size(*, label_set: LabelSet) -> int:
     """Memes still waiting for a human decision (second opinions included), leases ignored."""
     decided = _decided(label_set, None)
-    return Meme.objects.exclude(pk__in=decided).count()
+    auto = auto_decided_meme_ids(label_set=label_set)
+    return Meme.objects.exclude(pk__in=decided).exclude(pk__in=auto).count()
 
 
 def queue_sizes() -> list[tuple[LabelSet, int]]:

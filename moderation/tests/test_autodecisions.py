@@ -132,3 +132,77 @@ def test_the_classification_task_decides_automatically(db, active_model, meme_fa
     meme = meme_factory()
     tasks.classify_meme(meme.pk)
     assert AutoDecision.objects.filter(prediction__meme=meme).count() == 1
+
+
+def test_the_queue_leaves_out_automatic_decisions_but_keeps_audits(checked, sentiment, moderator):
+    from moderation.selectors.queue import queue_memes, queue_size
+
+    auto_policy_update(label_set=sentiment, target_precision=0.98, audit_rate=0.0)
+    settled = predicted_meme(checked, 0.995)
+    decision = auto_decision_apply(prediction=settled.predictions.get())
+    audited = predicted_meme(checked, 0.995)
+    AutoDecision.objects.create(prediction=audited.predictions.get(), threshold=0.99, audit=True)
+    waiting = predicted_meme(checked, 0.6)
+    queued = set(queue_memes(label_set=sentiment))
+    assert audited in queued and waiting in queued and settled not in queued
+    before = queue_size(label_set=sentiment)
+    auto_decision_revert(decision=decision, moderator=moderator)
+    assert settled in set(queue_memes(label_set=sentiment))
+    assert queue_size(label_set=sentiment) == before + 1
+
+
+def test_a_moderator_sets_the_target_on_the_dashboard_and_sees_the_estimate(
+    checked, sentiment, mod_client
+):
+    response = mod_client.post(
+        f"/moderation/auto/policy/?label_set={sentiment.name}",
+        {"target_precision": "98", "audit_rate": "100"},
+    )
+    assert response.status_code == 302
+    sentiment.refresh_from_db()
+    assert sentiment.auto_target_precision == pytest.approx(0.98)
+    assert sentiment.auto_threshold == pytest.approx(0.99)
+    meme = predicted_meme(checked, 0.995)
+    auto_decision_apply(prediction=meme.predictions.get())
+    page = mod_client.get(f"/moderation/?label_set={sentiment.name}").content.decode()
+    assert "confidence ≥ <strong>0.990</strong>" in page
+    assert 'value="98.0"' in page
+    assert "1</strong> automatic decision standing, 1 drawn for audit" in page
+
+    response = mod_client.post(
+        f"/moderation/auto/policy/?label_set={sentiment.name}",
+        {"target_precision": "150", "audit_rate": "5"},
+    )
+    sentiment.refresh_from_db()
+    assert sentiment.auto_target_precision == pytest.approx(0.98)  # refused, unchanged
+
+
+def test_the_review_page_shows_the_automatic_decision_and_reverts_it(
+    checked, sentiment, mod_client
+):
+    auto_policy_update(label_set=sentiment, target_precision=0.98, audit_rate=1.0)
+    meme = predicted_meme(checked, 0.995)
+    decision = auto_decision_apply(prediction=meme.predictions.get())
+    page = mod_client.get(
+        f"/moderation/review/{meme.pk}/?label_set={sentiment.name}"
+    ).content.decode()
+    assert "decided automatically, drawn for audit" in page
+    response = mod_client.post(f"/moderation/auto/revert/{meme.pk}/?label_set={sentiment.name}")
+    assert response.status_code == 302
+    decision.refresh_from_db()
+    assert decision.reverted_at is not None and decision.reverted_by is not None
+
+
+def test_promoting_another_version_withdraws_the_threshold(checked, sentiment, tmp_path):
+    from ml import default_model_path
+    from moderation.learning.retrain import model_version_promote
+
+    auto_policy_update(label_set=sentiment, target_precision=0.98, audit_rate=0.05)
+    assert sentiment.__class__.objects.get(pk=sentiment.pk).auto_threshold is not None
+    other = make_version(sentiment, "sentiment-next", activate=False)
+    other.artifact_path = str(default_model_path("sentiment"))
+    other.save()
+    model_version_promote(model_version=other)
+    sentiment.refresh_from_db()
+    assert sentiment.auto_threshold is None  # no checked predictions of the new version yet
+    assert sentiment.auto_target_precision == pytest.approx(0.98)

@@ -19,6 +19,8 @@ URLS = [
     ("get", "moderation:export_csv", False),
     ("get", "moderation:export_jsonl", False),
     ("post", "moderation:retrain", False),
+    ("post", "moderation:auto_policy", False),
+    ("post", "moderation:auto_revert", True),
 ]
 
 

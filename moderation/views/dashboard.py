@@ -5,6 +5,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from moderation import plots
+from moderation.autodecisions import auto_summary
 from moderation.selectors import agreement, dashboard
 from moderation.selectors.queue import label_set_list, queue_sizes
 from moderation.views.common import label_set_from_request, moderator_required
@@ -32,6 +33,13 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
             "waiting": dashboard.corrections_waiting_for_retrain(label_set=label_set),
             "disagreements": dashboard.recent_disagreements(label_set=label_set),
             "retrain_runs": runs,
+            "auto": auto_summary(label_set=label_set),
+            "auto_form_values": {
+                "target": None
+                if label_set.auto_target_precision is None
+                else round(100 * label_set.auto_target_precision, 2),
+                "audit": round(100 * label_set.auto_audit_rate, 2),
+            },
             "retrain_in_progress": any(r.status in ("queued", "running") for r in runs),
         },
     )

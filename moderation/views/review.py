@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from classifier.models import Meme
 from classifier.reposts import selectors as reposts
+from moderation.autodecisions import auto_decision_for
 from moderation.forms import DecisionForm
 from moderation.selectors.agreement import meme_second_review_for
 from moderation.selectors.memes import (
@@ -67,6 +68,7 @@ def _review_context(request, meme, label_set, form, q, *, stale=None) -> dict:
         "meme": meme,
         "label_set": label_set,
         "prediction": prediction,
+        "auto_decision": auto_decision_for(prediction=prediction) if prediction else None,
         "probabilities": probabilities,
         "current": current,
         "current_text": meme_current_text(meme=meme),
