@@ -11,6 +11,7 @@ from rest_framework import serializers
 from classifier.api import selectors
 from classifier.api.uploads import image_from_upload
 from classifier.models import LabelSet, Meme, ModelVersion, Prediction
+from classifier.reposts import selectors as repost_selectors
 from classifier.services import ImageResult, probability_stats
 from classifier.validation import NormalisedImage
 from moderation.models import LabelCorrection
@@ -155,6 +156,67 @@ class MemeSerializer(serializers.ModelSerializer):
     @extend_schema_field(HumanLabelSerializer(many=True))
     def get_human_labels(self, meme: Meme) -> list:
         return HumanLabelSerializer(selectors.meme_human_labels(meme), many=True).data
+
+
+class RepostClusterSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="cluster_id", allow_null=True)
+    reposts = serializers.IntegerField(
+        source="count", help_text="Other memes with a near-identical picture."
+    )
+    meme_ids = serializers.SerializerMethodField(help_text="The first 12 of them, oldest first.")
+
+    def get_meme_ids(self, reposts_found: repost_selectors.Reposts) -> list[int]:
+        return [meme.pk for meme in reposts_found.memes]
+
+
+class SuggestedLabelSerializer(serializers.Serializer):
+    label_set = serializers.CharField(source="label_set.name")
+    label = serializers.CharField()
+    votes = serializers.IntegerField(help_text="Reposts whose standing human label this is.")
+    labelled = serializers.IntegerField(help_text="Reposts with a standing human label.")
+
+
+class MemeDetailSerializer(MemeSerializer):
+    repost_cluster = serializers.SerializerMethodField(
+        help_text="The meme's repost cluster (near-identical pictures); null before it is hashed."
+    )
+    suggested_labels = serializers.SerializerMethodField(
+        help_text="Per label set, the human label moderators gave most of its reposts."
+    )
+
+    class Meta(MemeSerializer.Meta):
+        fields = [*MemeSerializer.Meta.fields, "repost_cluster", "suggested_labels"]
+
+    @extend_schema_field(RepostClusterSerializer(allow_null=True))
+    def get_repost_cluster(self, meme: Meme) -> dict | None:
+        found = repost_selectors.meme_reposts(meme=meme)
+        return None if found.cluster_id is None else RepostClusterSerializer(found).data
+
+    @extend_schema_field(SuggestedLabelSerializer(many=True))
+    def get_suggested_labels(self, meme: Meme) -> list:
+        return SuggestedLabelSerializer(
+            repost_selectors.meme_label_suggestions(meme=meme), many=True
+        ).data
+
+
+class PairAgreementSerializer(serializers.Serializer):
+    first = serializers.CharField()
+    second = serializers.CharField()
+    n = serializers.IntegerField(help_text="Memes both moderators rated.")
+    observed = serializers.FloatField()
+    kappa = serializers.FloatField(allow_null=True, help_text="Cohen's kappa.")
+
+
+class AgreementSerializer(serializers.Serializer):
+    items = serializers.IntegerField(help_text="Memes rated by two or more moderators.")
+    ratings = serializers.IntegerField()
+    observed = serializers.FloatField(allow_null=True)
+    fleiss_kappa = serializers.FloatField(allow_null=True)
+    gwet_ac1 = serializers.FloatField(allow_null=True)
+    pairs = PairAgreementSerializer(many=True)
+    second_reviews_open = serializers.IntegerField()
+    second_reviews_done = serializers.IntegerField()
+    rate = serializers.FloatField(help_text="DOUBLE_REVIEW_RATE: share sent to a second moderator.")
 
 
 class LabelSetSerializer(serializers.ModelSerializer):
@@ -461,6 +523,15 @@ class MemeFilterSerializer(QuerySerializer):
 
     def to_filters(self) -> selectors.MemeFilters:
         return selectors.MemeFilters(**self.validated_data)
+
+
+class AgreementQuerySerializer(QuerySerializer):
+    label_set = serializers.SlugRelatedField(
+        slug_field="name",
+        queryset=LabelSet.objects.all(),
+        required=False,
+        help_text="Default: the default label set (MODERATION_DEFAULT_LABEL_SET).",
+    )
 
 
 class ModelVersionFilterSerializer(QuerySerializer):

@@ -15,6 +15,7 @@ v1 = [
         name="meme-corrections",
     ),
     path("label-sets/", views.LabelSetListView.as_view(), name="label-set-list"),
+    path("agreement/", views.AgreementView.as_view(), name="agreement"),
     path("models/", views.ModelVersionListView.as_view(), name="model-list"),
     path(
         "models/<int:model_version_id>/promote/",

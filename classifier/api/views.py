@@ -19,6 +19,7 @@ from classifier.api.uploads import LimitedMultiPartParser
 from classifier.ml_bridge import ClassifierUnavailable as BridgeUnavailable
 from classifier.models import LabelSet, Meme, ModelVersion
 from moderation.learning.retrain import RetrainError, model_version_promote
+from moderation.selectors.agreement import moderator_agreement
 from moderation.services import StaleReviewError
 
 MODERATE_PERMISSION = "moderation.moderate"
@@ -123,13 +124,13 @@ class MemeListCreateView(generics.GenericAPIView):
 
 class MemeDetailView(generics.GenericAPIView):
     queryset = Meme.objects.none()
-    serializer_class = serializers.MemeSerializer
+    serializer_class = serializers.MemeDetailSerializer
 
     @extend_schema(
         operation_id="memes_retrieve",
-        summary="Get a meme: status, texts, predictions, human labels",
+        summary="Get a meme: status, texts, predictions, human labels, reposts",
         responses={
-            200: serializers.MemeSerializer,
+            200: serializers.MemeDetailSerializer,
             **errors.UNAUTHENTICATED,
             **errors.NOT_FOUND,
             **errors.THROTTLED,
@@ -210,6 +211,32 @@ class LabelSetListView(generics.GenericAPIView):
     )
     def get(self, request: Request) -> Response:
         return Response(self.get_serializer(selectors.label_sets(), many=True).data)
+
+
+class AgreementView(ModeratorAPIView):
+    @extend_schema(
+        operation_id="agreement_retrieve",
+        summary="Agreement between moderators: Cohen's and Fleiss' kappa, Gwet's AC1",
+        parameters=[serializers.AgreementQuerySerializer],
+        responses={
+            200: serializers.AgreementSerializer,
+            **errors.BAD_REQUEST,
+            **errors.UNAUTHENTICATED,
+            **errors.FORBIDDEN,
+            **errors.NOT_FOUND,
+            **errors.THROTTLED,
+        },
+        description="From each moderator's first decision on memes two or more moderators "
+        "decided (the blind second reviews of DOUBLE_REVIEW_RATE, and any other overlap).",
+    )
+    def get(self, request: Request) -> Response:
+        query = serializers.AgreementQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        label_set = selectors.label_set_for_filters(label_set=query.validated_data.get("label_set"))
+        if label_set is None:
+            raise NotFound("There is no label set yet.")
+        result = moderator_agreement(label_set=label_set)
+        return Response(serializers.AgreementSerializer(result).data)
 
 
 class ModelVersionListView(generics.GenericAPIView):
