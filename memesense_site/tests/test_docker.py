@@ -182,3 +182,18 @@ def test_the_parsers_notice_a_drift():
         ("requirements-models.txt", True),
     }
     assert apt_packages(commands("apt-get install -y --no-install-recommends libgl1")) == {"libgl1"}
+
+
+def test_env_example_lists_every_variable_gunicorn_and_the_entrypoint_read():
+    read = set(
+        re.findall(
+            r"""(?:_int\(|environ\.get\()["']([A-Z0-9_]+)["']""",
+            (BASE_DIR / "gunicorn.conf.py").read_text(),
+        )
+    )
+    read |= set(re.findall(r"\$\{([A-Z_][A-Z0-9_]*):-", (BASE_DIR / "bin/docker-entrypoint").read_text()))
+    listed = set(
+        re.findall(r"^([A-Z0-9_]+)=", (BASE_DIR / ".env.example").read_text(), re.MULTILINE)
+    )
+    assert {"PORT", "WEB_CONCURRENCY", "MIGRATE_ON_START"} <= read
+    assert read - listed == set()
