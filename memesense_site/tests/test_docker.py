@@ -191,7 +191,9 @@ def test_env_example_lists_every_variable_gunicorn_and_the_entrypoint_read():
             (BASE_DIR / "gunicorn.conf.py").read_text(),
         )
     )
-    read |= set(re.findall(r"\$\{([A-Z_][A-Z0-9_]*):-", (BASE_DIR / "bin/docker-entrypoint").read_text()))
+    read |= set(
+        re.findall(r"\$\{([A-Z_][A-Z0-9_]*):-", (BASE_DIR / "bin/docker-entrypoint").read_text())
+    )
     listed = set(
         re.findall(r"^([A-Z0-9_]+)=", (BASE_DIR / ".env.example").read_text(), re.MULTILINE)
     )
