@@ -10,7 +10,7 @@ from rest_framework import serializers
 
 from classifier.api import selectors
 from classifier.api.uploads import image_from_upload
-from classifier.models import LabelSet, Meme, ModelVersion, Prediction
+from classifier.models import AutoDecision, LabelSet, Meme, ModelVersion, Prediction
 from classifier.reposts import selectors as repost_selectors
 from classifier.services import ImageResult, probability_stats
 from classifier.validation import NormalisedImage
@@ -42,10 +42,24 @@ class ExplanationSerializer(serializers.Serializer):
     words = WordEffectSerializer(many=True)
 
 
+class AutoDecisionSerializer(serializers.Serializer):
+    """The prediction stands without a human (see README, calibrated automatic decisions)."""
+
+    threshold = serializers.FloatField(help_text="Confidence threshold it passed.")
+    audit = serializers.BooleanField(help_text="Drawn for a moderator's audit.")
+    reverted_at = serializers.DateTimeField(
+        allow_null=True, help_text="When a moderator undid it; null while it stands."
+    )
+    created_at = serializers.DateTimeField()
+
+
 class PredictionSerializer(serializers.ModelSerializer):
     label_set = serializers.CharField(source="label_set.name")
     explanation = serializers.SerializerMethodField(
         help_text="null for predictions made without one (bulk reclassification)."
+    )
+    auto_decision = serializers.SerializerMethodField(
+        help_text="null unless the prediction was confident enough to decide automatically."
     )
     probabilities = serializers.DictField(
         child=serializers.FloatField(), help_text="Probability of every class."
@@ -65,8 +79,14 @@ class PredictionSerializer(serializers.ModelSerializer):
             "model_version",
             "model_version_id",
             "explanation",
+            "auto_decision",
             "created_at",
         ]
+
+    @extend_schema_field(AutoDecisionSerializer(allow_null=True))
+    def get_auto_decision(self, prediction: Prediction) -> dict | None:
+        decision = AutoDecision.objects.filter(prediction=prediction).first()
+        return AutoDecisionSerializer(decision).data if decision else None
 
     @extend_schema_field(ExplanationSerializer(allow_null=True))
     def get_explanation(self, prediction: Prediction) -> dict | None:

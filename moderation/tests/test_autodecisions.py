@@ -206,3 +206,18 @@ def test_promoting_another_version_withdraws_the_threshold(checked, sentiment, t
     sentiment.refresh_from_db()
     assert sentiment.auto_threshold is None  # no checked predictions of the new version yet
     assert sentiment.auto_target_precision == pytest.approx(0.98)
+
+
+def test_the_api_shows_the_automatic_decision(checked, sentiment, moderator):
+    from rest_framework.test import APIClient
+
+    auto_policy_update(label_set=sentiment, target_precision=0.98, audit_rate=0.0)
+    meme = predicted_meme(checked, 0.995)
+    auto_decision_apply(prediction=meme.predictions.get())
+    api = APIClient()
+    api.force_authenticate(moderator)
+    body = api.get(f"/api/v1/memes/{meme.pk}/").json()
+    predictions = body.get("predictions") or body.get("latest_predictions")
+    decision = predictions[0]["auto_decision"]
+    assert decision["threshold"] == pytest.approx(0.99)
+    assert decision["audit"] is False and decision["reverted_at"] is None
