@@ -53,21 +53,27 @@ ENGINES: dict[str, Callable[[], OcrEngine]] = {
 }
 
 _cache: dict[str, OcrEngine] = {}
+_cache_pid: int | None = None
 _lock = threading.Lock()
 
 
 def get_engine(name: str | None = None) -> OcrEngine:
     """Return the named engine (default: $MEMESENSE_OCR_ENGINE or DEFAULT_ENGINE).
 
-    The engine is created on first use and reused for the life of the process.
+    The engine is created on first use and reused for the life of the process; a
+    forked child creates its own, as onnxruntime sessions must not cross a fork.
     Raises OcrError for an unknown name or an engine that cannot start.
     """
+    global _cache_pid
     if name is None:
         name = os.environ.get(ENV_VAR, "").strip() or DEFAULT_ENGINE
     key = name.strip().lower()
     if key not in ENGINES:
         raise OcrError(f"unknown OCR engine {name!r}; choose one of: {', '.join(ENGINES)}")
     with _lock:
+        if _cache_pid != os.getpid():
+            _cache.clear()
+            _cache_pid = os.getpid()
         if key not in _cache:
             _cache[key] = ENGINES[key]()
         return _cache[key]

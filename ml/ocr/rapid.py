@@ -22,7 +22,15 @@ class RapidOcrEngine:
     min_score : float
         Lines the recogniser is less sure of are dropped.
     min_side : int
-        Images whose shorter side is smaller are upscaled to it first (0: never).
+        Images whose shorter side is smaller are upscaled to it first. The recogniser
+        reads each line at the image's own resolution; on Memotion's 128x128 memes,
+        upscaling to 256 raised word recall from 0.37 to 0.41.
+    max_side : int
+        Images whose longer side is larger are downscaled to it first.
+    max_aspect : float
+        Thinner images are padded with white to this ratio. RapidOCR's detector scales
+        the *shorter* side up to 736, so a long thin strip would become a gigapixel
+        image and take minutes; padding bounds the detector's input to about 1 MP.
     split_words : bool
         Split run-together words ("WHENYOU" -> "WHEN YOU").
     """
@@ -34,12 +42,16 @@ class RapidOcrEngine:
         *,
         threads: int = 1,
         min_score: float = 0.5,
-        min_side: int = 0,
+        min_side: int = 256,
+        max_side: int = 1024,
+        max_aspect: float = 2.0,
         split_words: bool = True,
     ) -> None:
         self.threads = threads
         self.min_score = min_score
         self.min_side = min_side
+        self.max_side = max_side
+        self.max_aspect = max_aspect
         try:
             from rapidocr_onnxruntime import RapidOCR
 
@@ -59,12 +71,7 @@ class RapidOcrEngine:
             raise OcrError(f"rapidocr could not load its models: {exc}") from exc
 
     def read(self, image: Image.Image) -> str:
-        rgb = to_rgb(image)
-        shorter = min(rgb.size)
-        if self.min_side and shorter < self.min_side:
-            scale = self.min_side / shorter
-            size = (round(rgb.width * scale), round(rgb.height * scale))
-            rgb = rgb.resize(size, Image.Resampling.BICUBIC)
+        rgb = self._prepare(to_rgb(image))
         try:
             # A PIL image, not an array: rapidocr takes arrays to be BGR.
             lines, _ = self._ocr(rgb)
@@ -72,3 +79,18 @@ class RapidOcrEngine:
             raise OcrError(f"rapidocr failed: {exc}") from exc
         text = normalise_whitespace(" ".join(line for _, line, _ in lines or []))
         return self._splitter.split(text) if self._splitter else text
+
+    def _prepare(self, rgb: Image.Image) -> Image.Image:
+        longer, shorter = max(rgb.size), min(rgb.size)
+        scale = min(self.max_side / longer, 1.0)
+        if shorter < self.min_side:
+            scale = min(self.min_side / shorter, self.max_side / longer)
+        if scale != 1.0:
+            size = (max(1, round(rgb.width * scale)), max(1, round(rgb.height * scale)))
+            rgb = rgb.resize(size, Image.Resampling.BICUBIC)
+        least = round(max(rgb.size) / self.max_aspect)
+        if min(rgb.size) >= least:
+            return rgb
+        padded = Image.new("RGB", (max(rgb.width, least), max(rgb.height, least)), "white")
+        padded.paste(rgb)
+        return padded
