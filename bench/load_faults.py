@@ -406,10 +406,13 @@ def run_one(dep: Deployment, kind: str, images: list[Path], args) -> dict:
         " WHERE id = ANY(%s) AND status = 'classified'",
         (ids,),
     )
-    skipped = stack.query(
-        "SELECT COUNT(*) FROM django_q_task WHERE name = ANY(%s) AND result::text LIKE %s",
-        ([f"classify-meme-{i}" for i in ids], '%skipped%'),
-    )[0][0]  # fmt: skip
+    # Task rows are kept for every delivery (Q_SAVE_LIMIT=0): more than one per meme means
+    # the sweep queued it again while a copy was still waiting, or a worker died on it.
+    deliveries = stack.query(
+        "SELECT COUNT(*) FROM django_q_task WHERE name = ANY(%s)",
+        ([f"classify-meme-{i}" for i in ids],),
+    )[0][0]
+    skipped = deliveries - len(ids)
     model_ms = stack.query(
         "SELECT AVG(duration_ms) FROM classifier_prediction WHERE meme_id = ANY(%s)", (ids,)
     )[0][0]
@@ -433,7 +436,7 @@ def run_one(dep: Deployment, kind: str, images: list[Path], args) -> dict:
         "not_classified": {i: s for i, s in batch.items() if not s or s[0] != "classified"},
         "one_prediction_each": all(counts.get(i) == 1 for i in ids),
         "memes_with_2+_runs": sum(1 for s in batch.values() if s and s[1] > 1),
-        "duplicate_deliveries_skipped": skipped,
+        "extra_task_deliveries": skipped,
         "answered_200_already_stored": sum(1 for u in uploads if u.status == 200),
         "refused_then_retried": refusals,
         "failed_before_fix": failure_reasons,
