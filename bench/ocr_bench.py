@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.ocr_bench                      # every engine, 48 + 100 images
     .venv/bin/python -m bench.ocr_bench --n 12 --memotion 0 --engines tesseract rapidocr
+    .venv/bin/python -m bench.ocr_bench --seed 7 --save /tmp/memes   # other memes, kept
 
 Two tables. The first is rendered memes whose exact words we know: captions from a fixed
 list, drawn in a bold sans font as white letters with a black outline (top and bottom, the
@@ -155,9 +156,11 @@ def draw_lines(draw, lines, font, width, top, fill, stroke):
     return len(lines) * line_height
 
 
-def render(index: int, photos: list[Image.Image]) -> Sample:
-    rng = random.Random(SEED + index)
-    top_text, bottom_text = CAPTIONS[index % len(CAPTIONS)]
+def render(index: int, photos: list[Image.Image], seed: int = SEED) -> Sample:
+    """Render meme number `index`; the same index and seed give the same image."""
+    rng = random.Random(seed + index)
+    order = random.Random(seed).sample(range(len(CAPTIONS)), len(CAPTIONS))
+    top_text, bottom_text = CAPTIONS[order[index % len(CAPTIONS)]]
     (width, height), stored = SIZES[index % len(SIZES)]
     style = STYLES[(index // len(SIZES)) % len(STYLES)]
     font_name = rng.choice(FONTS)
@@ -195,11 +198,11 @@ def render(index: int, photos: list[Image.Image]) -> Sample:
     return Sample(Image.open(buffer).convert("RGB"), text, group)
 
 
-def memotion_samples(count: int) -> list[Sample]:
+def memotion_samples(count: int, seed: int = SEED) -> list[Sample]:
     with open(MEMOTION / "labels.csv", newline="", encoding="utf-8") as handle:
         rows = [row for row in csv.DictReader(handle) if words(row["text_corrected"] or "")]
     rows.sort(key=lambda row: row["image_name"])
-    picked = random.Random(SEED).sample(rows, count)
+    picked = random.Random(seed).sample(rows, count)
     return [
         Sample(
             Image.open(MEMOTION / "images" / row["image_name"]).convert("RGB"),
@@ -265,22 +268,26 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=48, help="rendered memes (default 48)")
     parser.add_argument("--memotion", type=int, default=100, help="Memotion memes (default 100)")
     parser.add_argument("--engines", nargs="+", default=list(ENGINES), choices=list(ENGINES))
+    parser.add_argument("--seed", type=int, default=SEED, help="another seed: other memes")
     parser.add_argument("--save", type=Path, help="also write the rendered memes here")
     args = parser.parse_args()
 
+    print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start")
     photos = load_photos()
-    rendered = [render(index, photos) for index in range(args.n)]
+    rendered = [render(index, photos, args.seed) for index in range(args.n)]
     if args.save:
         args.save.mkdir(parents=True, exist_ok=True)
         for index, sample in enumerate(rendered):
             sample.image.save(args.save / f"{index:03d}.png")
     groups = sorted({sample.group for sample in rendered}, key=lambda g: (len(g), g))
-    print(f"Rendered memes: {args.n} images, {sum(len(words(s.text)) for s in rendered)} words")
+    total = sum(len(words(sample.text)) for sample in rendered)
+    print(f"Seed {args.seed}. Rendered memes: {args.n} images, {total} words")
     print(table([evaluate(name, ENGINES[name], rendered) for name in args.engines], groups))
     if args.memotion:
-        real = memotion_samples(args.memotion)
+        real = memotion_samples(args.memotion, args.seed)
         print(f"\nMemotion 128x128 memes vs text_corrected: {args.memotion} images")
         print(table([evaluate(name, ENGINES[name], real) for name in args.engines], []))
+    print(f"\nload average {os.getloadavg()[0]:.1f} at end")
 
 
 if __name__ == "__main__":
