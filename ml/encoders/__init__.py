@@ -9,6 +9,7 @@ Encoders are built lazily and cached once per process.
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -44,7 +45,41 @@ class EncoderConfig:
         return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
 
-def _session(model_bytes: bytes):
+def _cache_dir() -> Path:
+    configured = os.environ.get("ML_ENCODER_CACHE")
+    return Path(configured) if configured else Path.home() / ".cache" / "memesense" / "encoders"
+
+
+def _built_session(name: str, sources: list[Path], build):
+    """A session for the ONNX graph `build()` makes from weight files, cached on disk.
+
+    Building holds the weights, the graph and its bytes at once (about 300 MB
+    more at peak for both encoders); loading the cached file does not, and is
+    faster. The cache key covers the weight files and this package's graph code,
+    so a changed builder never serves a stale graph. An unwritable cache only
+    costs the rebuild.
+    """
+    digest = hashlib.sha256()
+    for source in [*sources, *sorted(Path(__file__).parent.glob("*.py"))]:
+        stat = source.stat()
+        digest.update(f"{source.resolve()}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+        if source.suffix == ".py":
+            digest.update(source.read_bytes())
+    path = _cache_dir() / f"{name}-{digest.hexdigest()[:20]}.onnx"
+    if path.is_file():
+        return _session(str(path))
+    data = build().SerializeToString()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+    return _session(data)
+
+
+def _session(model: bytes | str):
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -52,7 +87,7 @@ def _session(model_bytes: bytes):
     # is how Memesense scales, and it keeps latency predictable.
     options.intra_op_num_threads = int(os.environ.get("ML_THREADS", "1"))
     options.inter_op_num_threads = 1
-    return ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
+    return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
 
 
 class ImageEncoder:
@@ -92,7 +127,9 @@ class EfficientNetLiteEncoder(ImageEncoder):
         spec = VARIANTS[variant]
         self.name, self.size, self.dim = f"efficientnet-{variant}", spec.image_size, 1280
         path = weights or _packaged_efficientnet(variant)
-        self.session = _session(build_graph(load_weights(path), spec).SerializeToString())
+        self.session = _built_session(
+            self.name, [Path(path)], lambda: build_graph(load_weights(path), spec)
+        )
 
     def _run(self, pixels):
         return self.session.run(["features"], {"pixels": pixels})[0]
@@ -123,12 +160,18 @@ class TextEncoder:
     """Texts to sentence embeddings through a BERT encoder in onnxruntime."""
 
     def __init__(self, name: str, folder: str | Path, max_tokens: int, normalize: bool):
-        from .bert import build_graph, load_tokenizer, read_bert_folder
+        from .bert import build_graph, load_tokenizer, read_bert_folder, weights_file
 
-        shape, state = read_bert_folder(folder)
-        self.name, self.dim, self.max_tokens = name, shape.hidden, max_tokens
+        self.name, self.max_tokens = name, max_tokens
         self.tokenizer = load_tokenizer(folder, max_tokens)
-        self.session = _session(build_graph(shape, state, normalize).SerializeToString())
+
+        def build():
+            shape, state = read_bert_folder(folder)
+            return build_graph(shape, state, normalize)
+
+        sources = [Path(folder) / "config.json", weights_file(folder)]
+        self.session = _built_session(f"{name}-{'norm' if normalize else 'raw'}", sources, build)
+        self.dim = self.session.get_outputs()[0].shape[1]
 
     def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
         out = []

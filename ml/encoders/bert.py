@@ -39,19 +39,23 @@ class BertShape:
         )
 
 
+def weights_file(folder: str | Path) -> Path:
+    """The weights of a Hugging Face BERT folder (config.json checked too)."""
+    folder = Path(folder)
+    if not (folder / "config.json").is_file():
+        raise WeightsError(f"{folder}: no config.json (expected a Hugging Face BERT folder)")
+    for name in ("model.safetensors", "pytorch_model.bin"):
+        if (folder / name).is_file():
+            return folder / name
+    raise WeightsError(f"{folder}: neither model.safetensors nor pytorch_model.bin")
+
+
 def read_bert_folder(folder: str | Path) -> tuple[BertShape, dict[str, np.ndarray]]:
     """Read config and weights of a Hugging Face BERT folder into numpy."""
     folder = Path(folder)
-    config_path = folder / "config.json"
-    if not config_path.is_file():
-        raise WeightsError(f"{folder}: no config.json (expected a Hugging Face BERT folder)")
-    shape = BertShape.from_config(json.loads(config_path.read_text()))
-    for name in ("model.safetensors", "pytorch_model.bin"):
-        if (folder / name).is_file():
-            state = load_weights(folder / name)
-            break
-    else:
-        raise WeightsError(f"{folder}: neither model.safetensors nor pytorch_model.bin")
+    path = weights_file(folder)
+    shape = BertShape.from_config(json.loads((folder / "config.json").read_text()))
+    state = load_weights(path)
     # Checkpoints saved from BertForPreTraining carry a "bert." prefix.
     state = {k.removeprefix("bert."): v for k, v in state.items()}
     return shape, state

@@ -158,3 +158,29 @@ def test_resnet50_loads_its_weights_from_a_local_file(tmp_path, photos):
 def test_resnet50_with_a_missing_weights_file_is_a_clear_error(tmp_path):
     with pytest.raises(WeightsError, match="not found"):
         ResNet50Encoder(weights=str(tmp_path / "missing.h5"))
+
+
+def test_built_graphs_are_cached_on_disk_and_reused(tmp_path, monkeypatch):
+    make_tiny_bert(tmp_path / "bert")
+    monkeypatch.setenv("ML_ENCODER_CACHE", str(tmp_path / "cache"))
+    first = TextEncoder("bert-base", tmp_path / "bert", 50, normalize=False)
+    cached = list((tmp_path / "cache").glob("*.onnx"))
+    assert len(cached) == 1
+    second = TextEncoder("bert-base", tmp_path / "bert", 50, normalize=False)
+    assert list((tmp_path / "cache").glob("*.onnx")) == cached
+    assert np.array_equal(first.encode(["the cat"]), second.encode(["the cat"]))
+    # New weights, new graph: the cache never serves a stale one.
+    make_tiny_bert(tmp_path / "bert", seed=1)
+    third = TextEncoder("bert-base", tmp_path / "bert", 50, normalize=False)
+    assert len(list((tmp_path / "cache").glob("*.onnx"))) == 2
+    assert not np.allclose(first.encode(["the cat"]), third.encode(["the cat"]))
+
+
+def test_an_unwritable_encoder_cache_only_costs_a_rebuild(tmp_path, monkeypatch):
+    make_tiny_bert(tmp_path / "bert")
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x")
+    monkeypatch.setenv("ML_ENCODER_CACHE", str(blocker / "cache"))
+    assert TextEncoder("bert-base", tmp_path / "bert", 50, normalize=False).encode(
+        ["dog"]
+    ).shape == (1, 16)
