@@ -9,6 +9,7 @@ and is logged with its traceback.
 import logging
 
 from django.core import exceptions as django_exceptions
+from django.db import InterfaceError, OperationalError
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
@@ -72,7 +73,11 @@ class ClassifierUnavailable(ApiError):
     default_code = "classifier_unavailable"
 
 
-def exception_handler(exc: Exception, context: dict) -> Response:
+def exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, OperationalError | InterfaceError):
+        # A lost database is an outage, not a bug: returning None lets DRF re-raise it
+        # to DatabaseUnavailableMiddleware, which answers 503 with Retry-After.
+        return None
     exc = _translate(exc)
     response = drf_exception_handler(exc, context)
     if response is None:

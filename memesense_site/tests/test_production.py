@@ -121,3 +121,21 @@ def test_a_bug_is_still_a_500_not_an_outage(settings, client, monkeypatch):
     monkeypatch.setattr(selectors, "memes_recent", bug)
     client.raise_request_exception = False
     assert client.get("/upload/").status_code == 500
+
+
+@pytest.mark.django_db
+def test_the_api_answers_503_json_while_the_database_is_down(user, monkeypatch):
+    from django.db.backends.utils import CursorWrapper
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(user)
+
+    def refuse(self, sql, params=None):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(CursorWrapper, "execute", refuse)
+    response = api.get("/api/v1/memes/")
+    assert response.status_code == 503
+    assert response["Retry-After"]
+    assert response.json()["error"] == "service_unavailable"
