@@ -15,7 +15,8 @@ from ml import near_duplicates as nd
 
 pytestmark = pytest.mark.django_db
 
-MEMOTION = Path("/work/shared/data/memotion_7k/images")
+# shared/ lies beside the repository (as on the developers' machines and in CI).
+MEMOTION = Path(__file__).resolve().parents[3] / "shared" / "data" / "memotion_7k" / "images"
 
 
 def cluster_of(meme) -> int:
