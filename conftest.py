@@ -23,6 +23,20 @@ os.environ.setdefault("Q_SYNC", "1")
 os.environ.setdefault("DOUBLE_REVIEW_RATE", "0")
 
 FONT_PATH = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+# Debian's Chromium, headless, with nothing that reaches the network on its own.
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--window-size=1280,1000",
+]
 PASSWORD = "correct horse battery staple"
 SHIPPED_MODEL = Path(settings.BASE_DIR) / "ml" / "shipped" / "sentiment"
 
@@ -223,3 +237,25 @@ def meme_files(media_root) -> Callable[[], list[str]]:
         return sorted(str(p.relative_to(media_root)) for p in media_root.rglob("*") if p.is_file())
 
     return files
+
+
+@pytest.fixture
+def chromium():
+    """A headless Chromium driven by Selenium (Debian's chromium + chromium-driver)."""
+    import shutil
+
+    if not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)):
+        pytest.skip("chromium and chromium-driver are not installed (make test installs them)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    # An explicit driver path: Selenium Manager would otherwise try the network.
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
+    driver.set_page_load_timeout(120)
+    driver.implicitly_wait(0)
+    yield driver
+    driver.quit()

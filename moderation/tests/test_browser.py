@@ -1,12 +1,8 @@
 """A moderator clears three memes in headless Chromium with the keyboard alone."""
 
-import shutil
-
 import pytest
 from django.urls import reverse
-from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -15,40 +11,14 @@ from selenium.webdriver.support.ui import WebDriverWait
 from moderation.models import LabelCorrection
 from moderation.tests.factories import make_user, make_version, predicted_meme
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PASSWORD = "keyboard-only-42"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)),
-        reason="Debian's chromium and chromium-driver are not installed",
-    ),
-]
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def driver():
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    options.add_argument("--window-size=1280,1000")
-    # An explicit driver path: Selenium Manager would otherwise try the network.
-    browser = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    browser.implicitly_wait(0)
-    yield browser
-    browser.quit()
+def driver(chromium):
+    return chromium
 
 
 def _keys(driver, *keys):
