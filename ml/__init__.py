@@ -17,12 +17,22 @@ from pathlib import Path
 
 from .data import SENTIMENT, Example, LabelSet
 from .encoders import EncoderConfig
-from .fusion import HeadConfig
 from .imaging import ImageError, open_image
 from .model import FusionModel, ModelError, Result, classify, predict
 from .registry import list_versions, load_model, save_model
-from .training import TrainConfig, train
 from .weights import WeightsError
+
+# Training pulls in scikit-learn, onnx and tqdm (about 2 s): loaded on first use, so a
+# web process that only serves, or imports ml.near_duplicates, never pays for it.
+_LAZY = {"TrainConfig": "training", "train": "training", "HeadConfig": "fusion"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'ml' has no attribute {name!r}")
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "shipped"
 

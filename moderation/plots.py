@@ -4,15 +4,27 @@ Figures are built with matplotlib's object API (``Figure`` + the Agg canvas) rat
 than pyplot: no global state, so concurrent requests cannot draw on each other.
 """
 
-import io
+from __future__ import annotations
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+import io
+from typing import TYPE_CHECKING
 
 from moderation.selectors.dashboard import Confusion, Reliability
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+
+def _figure(**kwargs) -> Figure:
+    # matplotlib costs ~0.7 s to import: only the plot views pay it, not every process.
+    from matplotlib.figure import Figure
+
+    return Figure(**kwargs)
+
 
 def _png(figure: Figure) -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
     FigureCanvasAgg(figure)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
@@ -21,7 +33,7 @@ def _png(figure: Figure) -> bytes:
 
 def confusion_png(confusion: Confusion, *, title: str) -> bytes:
     size = max(3.5, 1.0 + 0.9 * len(confusion.classes))
-    figure = Figure(figsize=(size, size))
+    figure = _figure(figsize=(size, size))
     ax = figure.add_subplot()
     matrix = confusion.matrix or [[0]]
     image = ax.imshow(matrix, cmap="Blues", vmin=0)
@@ -41,7 +53,7 @@ def confusion_png(confusion: Confusion, *, title: str) -> bytes:
 
 
 def reliability_png(reliability: Reliability, *, title: str) -> bytes:
-    figure = Figure(figsize=(4.5, 4.5))
+    figure = _figure(figsize=(4.5, 4.5))
     ax = figure.add_subplot()
     filled = [b for b in reliability.bins if b.count]
     width = reliability.bins[0].high - reliability.bins[0].low if reliability.bins else 0.1
