@@ -59,6 +59,20 @@ def _pieces(text: str) -> list[tuple[str, str]]:
     return out
 
 
+def deciding_modality(image_effect: float, text_effect: float) -> str:
+    """The modality that pushed towards the label at least twice as hard as the other.
+
+    An effect is signed: a modality that pulled the probability away from the
+    label (negative effect) never "decided" it, however large the pull.
+    """
+    image_push, text_push = max(image_effect, 0.0), max(text_effect, 0.0)
+    if image_push > 2 * text_push:
+        return "image"
+    if text_push > 2 * image_push:
+        return "text"
+    return "both"
+
+
 def explain(model: FusionModel, image, text: str) -> Explanation:
     """Explain the model's decision for one meme."""
     return classify_and_explain(model, image, text)[1]
@@ -92,12 +106,7 @@ def classify_and_explain(model: FusionModel, image, text: str) -> tuple[Result, 
     p = float(probs[0, k])
     image_only, text_only = float(probs[1, k]), float(probs[2, k])
     image_effect, text_effect = p - text_only, p - image_only
-    if abs(image_effect) > 2 * abs(text_effect):
-        deciding = "image"
-    elif abs(text_effect) > 2 * abs(image_effect):
-        deciding = "text"
-    else:
-        deciding = "both"
+    deciding = deciding_modality(image_effect, text_effect)
     effects = [(piece, p - float(probs[3 + i, k])) for i, (piece, _rest) in enumerate(pieces)]
     effects.sort(key=lambda we: -abs(we[1]))
     explanation = Explanation(

@@ -64,3 +64,13 @@ def test_a_meme_without_text_is_explained_by_its_image(image_rule):
     e = explain(model, held[0].image, "")
     assert e.words == []
     assert e.to_dict()["deciding"] in ("image", "text", "both")
+
+
+def test_a_modality_that_pulled_against_the_label_did_not_decide_it():
+    from ml.explain import deciding_modality
+
+    # The image pulled the label's probability down by 0.028, the text pushed it up by 0.008.
+    assert deciding_modality(image_effect=-0.028, text_effect=0.008) == "text"
+    assert deciding_modality(image_effect=0.30, text_effect=0.05) == "image"
+    assert deciding_modality(image_effect=0.10, text_effect=0.08) == "both"
+    assert deciding_modality(image_effect=-0.1, text_effect=-0.1) == "both"
