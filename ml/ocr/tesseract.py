@@ -2,9 +2,9 @@
 
 Meme captions are white letters with a black outline, or black letters on a white band,
 over a photo. Tesseract binarises the whole image at once, so a busy photo swamps the
-letters. Instead we upscale small images, split the pixels into a near-white and a
-near-black layer (one of them holds the letters, clean), read each layer on its own and
-merge the words by position.
+letters. Instead we upscale small images, split the pixels into near-white and near-black
+layers (one of them holds the letters, clean), read each layer on its own and merge the
+words by position. Figures in docs/benchmarks.md.
 """
 
 import os
@@ -48,9 +48,14 @@ class TesseractEngine:
         Tesseract page segmentation mode for the preprocessed layers.
     min_confidence : float
         Words tesseract is less sure of are dropped; they are mostly photo texture.
-    target_side : int
-        Small images are upscaled (up to `max_upscale` times) until their longer side
-        reaches this; tesseract reads letters best at 20-40 pixels tall.
+    target_side, max_upscale : int, float
+        Small images are upscaled (at most `max_upscale` times) until their longer side
+        reaches `target_side`: tesseract misreads letters only a few pixels tall, which
+        is what a 128x128 meme has.
+    max_side : int
+        Larger images are downscaled to this longer side, which bounds the time taken.
+    bright_threshold, dark_threshold : int
+        Pixels whose channels are all above (below) these are near-white (near-black).
     timeout : float
         Seconds one tesseract call may take before it is killed.
     """
