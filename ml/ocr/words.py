@@ -1,7 +1,7 @@
 """Put back the spaces that RapidOCR's recogniser drops between English words.
 
 RapidOCR's recogniser was trained mostly on Chinese, where lines have no spaces, so on
-tightly set meme captions it often reads "WHENYOU FINALLY FIXTHEBUG". We split such runs
+tightly set meme captions it can read "WHENYOU FINALLY FIXTHEBUG". We split such runs
 by English word frequencies (the `wordsegment` unigram and bigram counts, from the Google
 Web Trillion Word Corpus), leaving any run that is already a known word alone.
 """
