@@ -12,8 +12,8 @@ def test_importing_the_app_loads_no_model_or_ml_runtime(settings):
     code = (
         "import django, sys; django.setup();"
         "import classifier.tasks, classifier.services, classifier.views, memesense_site.urls;"
-        "heavy = [m for m in ('onnxruntime', 'tensorflow', 'keras', 'rapidocr_onnxruntime')"
-        " if m in sys.modules];"
+        "heavy = [m for m in ('onnxruntime', 'tensorflow', 'keras', 'rapidocr', 'cv2',"
+        " 'matplotlib', 'sklearn') if m in sys.modules];"
         "print(','.join(heavy) or 'none')"
     )
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "memesense_site.settings"}
