@@ -20,7 +20,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "memotion_7k"
-MAP = "very_positive=positive,positive=positive,neutral=negative,negative=negative,very_negative=negative"
+MAP = (
+    "very_positive=positive,positive=positive,"
+    "neutral=negative,negative=negative,very_negative=negative"
+)
 
 
 def manage(env: dict, *args: str) -> tuple[float, str]:
@@ -30,7 +33,9 @@ def manage(env: dict, *args: str) -> tuple[float, str]:
     )
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
-        sys.exit(f"manage.py {' '.join(args)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+        sys.exit(
+            f"manage.py {' '.join(args)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+        )
     return elapsed, done.stdout
 
 
@@ -58,17 +63,31 @@ def main() -> None:
         }
         manage(env, "migrate", "-v0")
         import_s, out = manage(
-            env, "import_dataset", "--csv", str(csv_path), "--images", str(args.data / "images"),
-            "--label-set", "sentiment", "--label-column", "overall_sentiment",
-            "--text-column", "text_corrected", "--map", MAP, "-v0",
+            env,
+            "import_dataset",
+            "--csv",
+            str(csv_path),
+            "--images",
+            str(args.data / "images"),
+            "--label-set",
+            "sentiment",
+            "--label-column",
+            "overall_sentiment",
+            "--text-column",
+            "text_corrected",
+            "--map",
+            MAP,
+            "-v0",
         )
         print(f"import: {out.strip().splitlines()[-1]} in {import_s:.1f} s")
         cold_s, out = manage(env, "retrain", "--no-promote", "-v0")
         print(re.search(r"\d+ labelled memes.*", out).group(0))
         warm_s, out = manage(env, "retrain", "--no-promote", "-v0")
         print(f"retrain, first run (every feature computed): {cold_s:.1f} s")
-        print(f"retrain, features cached: {warm_s:.1f} s (target <= 30 s); "
-              f"first/cached = x{cold_s / warm_s:.1f}")
+        print(
+            f"retrain, features cached: {warm_s:.1f} s (target <= 30 s); "
+            f"first/cached = x{cold_s / warm_s:.1f}"
+        )
         print("second run's output (stage times, gate metrics, decision):")
         print(out.strip())
 

@@ -34,6 +34,7 @@ def __getattr__(name: str):
         return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module 'ml' has no attribute {name!r}")
 
+
 SHIPPED_DIR = Path(__file__).resolve().parent / "shipped"
 
 __all__ = [

@@ -6,48 +6,79 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('classifier', '0006_prediction_explanation'),
+        ("classifier", "0006_prediction_explanation"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='labelset',
-            name='auto_audit_rate',
-            field=models.FloatField(default=0.05, help_text='Share of automatic decisions sent to the queue for an audit.'),
+            model_name="labelset",
+            name="auto_audit_rate",
+            field=models.FloatField(
+                default=0.05,
+                help_text="Share of automatic decisions sent to the queue for an audit.",
+            ),
         ),
         migrations.AddField(
-            model_name='labelset',
-            name='auto_target_precision',
-            field=models.FloatField(blank=True, help_text='e.g. 0.98; empty turns automatic decisions off.', null=True),
+            model_name="labelset",
+            name="auto_target_precision",
+            field=models.FloatField(
+                blank=True, help_text="e.g. 0.98; empty turns automatic decisions off.", null=True
+            ),
         ),
         migrations.AddField(
-            model_name='labelset',
-            name='auto_threshold',
+            model_name="labelset",
+            name="auto_threshold",
             field=models.FloatField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='labelset',
-            name='auto_threshold_evidence',
+            model_name="labelset",
+            name="auto_threshold_evidence",
             field=models.JSONField(blank=True, default=dict),
         ),
         migrations.AddField(
-            model_name='labelset',
-            name='auto_threshold_version',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='classifier.modelversion'),
+            model_name="labelset",
+            name="auto_threshold_version",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="classifier.modelversion",
+            ),
         ),
         migrations.CreateModel(
-            name='AutoDecision',
+            name="AutoDecision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('threshold', models.FloatField()),
-                ('audit', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('reverted_at', models.DateTimeField(blank=True, null=True)),
-                ('prediction', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='auto_decision', to='classifier.prediction')),
-                ('reverted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("threshold", models.FloatField()),
+                ("audit", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("reverted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "prediction",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="auto_decision",
+                        to="classifier.prediction",
+                    ),
+                ),
+                (
+                    "reverted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
     ]

@@ -6,41 +6,91 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('classifier', '0004_sweep_schedule'),
-        ('moderation', '0002_moderators_group'),
+        ("classifier", "0004_sweep_schedule"),
+        ("moderation", "0002_moderators_group"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RetrainRun',
+            name="RetrainRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('succeeded', 'Succeeded'), ('failed', 'Failed')], default='queued', max_length=16)),
-                ('stage', models.CharField(blank=True, max_length=64)),
-                ('done', models.PositiveIntegerField(default=0)),
-                ('total', models.PositiveIntegerField(default=0)),
-                ('force', models.BooleanField(default=False)),
-                ('promote', models.BooleanField(default=True)),
-                ('epochs', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('trigger', models.CharField(default='command', max_length=32)),
-                ('gate_metrics', models.JSONField(blank=True, default=dict)),
-                ('promoted', models.BooleanField(default=False)),
-                ('decision', models.TextField(blank=True)),
-                ('error', models.TextField(blank=True)),
-                ('counts', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('compared_with', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='classifier.modelversion')),
-                ('label_set', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='retrain_runs', to='classifier.labelset')),
-                ('new_version', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='classifier.modelversion')),
-                ('triggered_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=16,
+                    ),
+                ),
+                ("stage", models.CharField(blank=True, max_length=64)),
+                ("done", models.PositiveIntegerField(default=0)),
+                ("total", models.PositiveIntegerField(default=0)),
+                ("force", models.BooleanField(default=False)),
+                ("promote", models.BooleanField(default=True)),
+                ("epochs", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("trigger", models.CharField(default="command", max_length=32)),
+                ("gate_metrics", models.JSONField(blank=True, default=dict)),
+                ("promoted", models.BooleanField(default=False)),
+                ("decision", models.TextField(blank=True)),
+                ("error", models.TextField(blank=True)),
+                ("counts", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "compared_with",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="classifier.modelversion",
+                    ),
+                ),
+                (
+                    "label_set",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="retrain_runs",
+                        to="classifier.labelset",
+                    ),
+                ),
+                (
+                    "new_version",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="classifier.modelversion",
+                    ),
+                ),
+                (
+                    "triggered_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
     ]
