@@ -17,6 +17,7 @@ from django.utils import timezone
 from classifier.models import AutoDecision, LabelSet, ModelVersion, Prediction
 from ml.decisions import threshold_for_precision, wilson_interval
 from moderation.models import LabelCorrection
+from moderation.selectors.memes import human_labels
 
 
 @transaction.atomic
@@ -36,17 +37,7 @@ def auto_policy_update(
 
 def checked_predictions(*, label_set: LabelSet, version: ModelVersion) -> list[tuple[float, bool]]:
     """(confidence, was it right) for each meme a human labelled that `version` predicted."""
-    latest_ids = (
-        LabelCorrection.objects.filter(label_set=label_set)
-        .values("meme_id")
-        .annotate(latest=Max("id"))
-        .values("latest")
-    )
-    human = dict(
-        LabelCorrection.objects.filter(id__in=latest_ids, unusable=False).values_list(
-            "meme_id", "new_label"
-        )
-    )
+    human = dict(human_labels(label_set=label_set).values_list("meme_id", "new_label"))
     latest_prediction = (
         Prediction.objects.filter(label_set=label_set, model_version=version, meme_id__in=human)
         .values("meme_id")
@@ -109,16 +100,20 @@ def auto_summary(*, label_set: LabelSet) -> AutoSummary:
         prediction__label_set=label_set, reverted_at__isnull=True
     ).select_related("prediction")
     audits = [d for d in decisions if d.audit]
+    # Every human decision on the audited memes in one query, oldest first.
+    reviews: dict[int, list[LabelCorrection]] = {}
+    for c in (
+        LabelCorrection.objects.filter(
+            label_set=label_set, meme_id__in=[d.prediction.meme_id for d in audits]
+        )
+        .exclude(source=LabelCorrection.Source.IMPORT)
+        .order_by("id")
+    ):
+        reviews.setdefault(c.meme_id, []).append(c)
     reviewed = agreed = 0
     for d in audits:
-        review = (
-            LabelCorrection.objects.filter(
-                meme_id=d.prediction.meme_id, label_set=label_set, created_at__gte=d.created_at
-            )
-            .exclude(source=LabelCorrection.Source.IMPORT)
-            .order_by("id")
-            .first()
-        )
+        later = (c for c in reviews.get(d.prediction.meme_id, []) if c.created_at >= d.created_at)
+        review = next(later, None)
         if review is not None and not review.unusable:
             reviewed += 1
             agreed += review.new_label == d.prediction.label

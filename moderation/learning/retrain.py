@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 
 from classifier import ml_bridge
@@ -19,7 +18,8 @@ from classifier.models import LabelSet, Meme, ModelVersion
 from classifier.reposts.selectors import memes_cluster_ids
 from classifier.services import model_text, model_version_activate, model_version_register
 from moderation.autodecisions import auto_threshold_refresh
-from moderation.models import LabelCorrection, RetrainRun
+from moderation.models import RetrainRun
+from moderation.selectors.memes import human_labels, memes_corrected_texts
 
 logger = logging.getLogger(__name__)
 
@@ -46,23 +46,13 @@ def labelled_memes(*, label_set: LabelSet) -> list[LabelledMeme]:
     The latest correction wins; memes marked unusable, and labels that are no
     longer classes of the label set, are left out.
     """
-    latest_ids = (
-        LabelCorrection.objects.filter(label_set=label_set)
-        .values("meme_id")
-        .annotate(latest=Max("id"))
-        .values("latest")
-    )
     labels = dict(
-        LabelCorrection.objects.filter(id__in=latest_ids, unusable=False)
+        human_labels(label_set=label_set)
         .filter(new_label__in=label_set.classes)
         .values_list("meme_id", "new_label")
     )
     # Text is a property of the meme: its latest text correction in any label set.
-    texts = dict(
-        LabelCorrection.objects.filter(text_changed=True, meme_id__in=labels)
-        .order_by("id")
-        .values_list("meme_id", "new_text")
-    )
+    texts = memes_corrected_texts(memes=list(labels))
     out = []
     for meme in Meme.objects.filter(pk__in=labels).order_by("pk"):
         ocr_text = texts.get(meme.pk, meme.ocr_text or "")

@@ -11,6 +11,7 @@ from classifier.models import LabelSet, Meme, ModelVersion, Prediction
 from classifier.services import model_text, probability_stats
 from moderation.learning.retrain import RetrainError, model_version_promote
 from moderation.models import LabelCorrection
+from moderation.selectors.memes import memes_corrected_texts
 
 RECLASSIFY_TASK = "moderation.tasks.reclassify_label_set"
 BATCH = 32
@@ -55,11 +56,7 @@ def reclassify(*, label_set: LabelSet, on_batch: Callable[[int, int], None] | No
         raise RetrainError(f"{label_set.name} has no active model version")
     model = ml_bridge.load_model(label_set.name, version.artifact_path)
     memes = list(memes_without_human_label(label_set=label_set))
-    texts = dict(
-        LabelCorrection.objects.filter(text_changed=True, meme__in=memes)
-        .order_by("id")
-        .values_list("meme_id", "new_text")
-    )
+    texts = memes_corrected_texts(memes=memes)
     done = 0
     for start in range(0, len(memes), BATCH):
         batch = memes[start : start + BATCH]

@@ -89,12 +89,14 @@ def human_labels(*, label_set: LabelSet) -> QuerySet[LabelCorrection]:
     return LabelCorrection.objects.filter(id__in=latest_ids, unusable=False)
 
 
-def memes_corrected_texts() -> dict[int, str]:
-    """{meme id: the moderators' latest text}, for every meme whose text was corrected."""
-    rows = (
-        LabelCorrection.objects.filter(text_changed=True)
-        .order_by("id")
-        .values_list("meme_id", "new_text")
-    )
+def memes_corrected_texts(*, memes=None) -> dict[int, str]:
+    """{meme id: the moderators' latest text}, for every meme whose text was corrected.
+
+    `memes` (ids, memes or a queryset) narrows it to those memes.
+    """
+    rows = LabelCorrection.objects.filter(text_changed=True)
+    if memes is not None:
+        rows = rows.filter(meme__in=memes)
+    rows = rows.order_by("id").values_list("meme_id", "new_text")
     # Oldest first, so each meme ends up with its latest text.
     return dict(rows)
