@@ -109,6 +109,11 @@ class Meme(models.Model):
         max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True
     )
     failure_reason = models.TextField(blank=True)
+    # Signals (ml.signals), filled in by the classification task: probability that the
+    # meme's text (OCR + caption) is offensive language, and that the picture is NSFW
+    # (only when NSFW_DETECTION is on). Null until computed.
+    offensive_score = models.FloatField(null=True, blank=True, db_index=True)
+    nsfw_score = models.FloatField(null=True, blank=True, db_index=True)
     # Classification runs started; a meme whose worker keeps dying is given up on.
     attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
