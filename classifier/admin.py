@@ -48,5 +48,14 @@ class MemeAdmin(admin.ModelAdmin):
     list_display = ["pk", "original_name", "status", "uploader", "created_at"]
     list_filter = ["status"]
     search_fields = ["original_name", "ocr_text", "caption", "sha256"]
-    readonly_fields = ["sha256", "image", "size_bytes", "width", "height", "created_at"]
+    readonly_fields = [
+        "sha256",
+        "image",
+        "size_bytes",
+        "width",
+        "height",
+        "failure_reason",
+        "failure_detail",
+        "created_at",
+    ]
     inlines = [PredictionInline]

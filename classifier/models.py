@@ -77,6 +77,37 @@ class ModelVersion(models.Model):
         return self.version
 
 
+# The permission that makes a user a moderator (defined by the moderation app, which
+# depends on this one: the name is all this app needs of it).
+MODERATE_PERMISSION = "moderation.moderate"
+
+
+def user_sees_all_memes(user) -> bool:
+    """Moderators and staff see every meme, and who uploaded and labelled it."""
+    return bool(
+        user is not None
+        and user.is_authenticated
+        and (user.is_staff or user.has_perm(MODERATE_PERMISSION))
+    )
+
+
+class MemeQuerySet(models.QuerySet):
+    def visible_to(self, user, *, session_meme_ids=()) -> "MemeQuerySet":
+        """The memes `user` may see: the one visibility rule (docs/security.md).
+
+        Moderators and staff see all; any other user (an API token acts as its user) sees
+        the memes they uploaded; an anonymous visitor (ALLOW_ANONYMOUS_UPLOAD) sees the
+        ones uploaded in their own session, whose ids the caller passes in. Everything
+        else is treated as not found, so ids and file names reveal nothing.
+        """
+        if user_sees_all_memes(user):
+            return self
+        if user is not None and user.is_authenticated:
+            return self.filter(uploader=user)
+        ids = [i for i in session_meme_ids if isinstance(i, int)]
+        return self.filter(pk__in=ids, uploader__isnull=True)
+
+
 class Meme(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -108,7 +139,10 @@ class Meme(models.Model):
     status = models.CharField(
         max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True
     )
+    # What the uploader is told: a plain sentence with an error code (classifier/failures.py).
     failure_reason = models.TextField(blank=True)
+    # The exception behind it (paths, library messages): for staff in the admin only.
+    failure_detail = models.TextField(blank=True)
     # Signals (ml.signals), filled in by the classification task: probability that the
     # meme's text (OCR + caption) is offensive language, and that the picture is NSFW
     # (only when NSFW_DETECTION is on). Null until computed.
@@ -121,6 +155,8 @@ class Meme(models.Model):
     queued_at = models.DateTimeField(null=True, blank=True)
     processing_started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = MemeQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

@@ -7,28 +7,44 @@ from django.utils import timezone
 
 from classifier.models import LabelSet, Meme, ModelVersion, Prediction
 
+# Row ids are 64-bit; a larger id in a URL is simply not found (and never reaches the
+# database, where it would overflow).
+MAX_ID = 2**63 - 1
+
 
 def meme_get(*, meme_id: int) -> Meme:
+    if not 0 < meme_id <= MAX_ID:
+        raise Meme.DoesNotExist
     return Meme.objects.select_related("uploader").get(pk=meme_id)
+
+
+def meme_get_visible(*, meme_id: int, user, session_meme_ids=()) -> Meme:
+    """The meme, if `user` may see it; otherwise Meme.DoesNotExist, as for an unknown id."""
+    if not 0 < meme_id <= MAX_ID:
+        raise Meme.DoesNotExist
+    visible = Meme.objects.visible_to(user, session_meme_ids=session_meme_ids)
+    return visible.select_related("uploader").get(pk=meme_id)
 
 
 def meme_find_by_sha256(*, sha256: str) -> Meme | None:
     return Meme.objects.filter(sha256=sha256).first()
 
 
-def meme_find_by_image(*, name: str) -> Meme | None:
-    """Return the meme whose stored file is `name` (relative to the meme storage).
+def meme_find_by_image(*, name: str, user, session_meme_ids=()) -> Meme | None:
+    """Return the meme whose stored file is `name`, if `user` may see it.
 
     Files are named after the upload's SHA-256, so the unique sha256 index finds the row.
     """
     sha256 = name.rsplit("/", 1)[-1].split(".", 1)[0]
     if len(sha256) != 64:
         return None
-    return Meme.objects.filter(sha256=sha256, image=name).first()
+    visible = Meme.objects.visible_to(user, session_meme_ids=session_meme_ids)
+    return visible.filter(sha256=sha256, image=name).first()
 
 
-def memes_recent(*, limit: int = 12) -> QuerySet[Meme]:
-    return Meme.objects.order_by("-created_at")[:limit]
+def memes_recent(*, user, session_meme_ids=(), limit: int = 12) -> QuerySet[Meme]:
+    visible = Meme.objects.visible_to(user, session_meme_ids=session_meme_ids)
+    return visible.order_by("-created_at")[:limit]
 
 
 def memes_stale(*, older_than: timedelta) -> QuerySet[Meme]:
@@ -43,6 +59,16 @@ def memes_stale(*, older_than: timedelta) -> QuerySet[Meme]:
     )
     pending = Meme.objects.filter(status=Meme.Status.PENDING, queued_at__lt=cutoff)
     return (processing | pending).order_by("pk")
+
+
+def meme_is_stale(*, meme: Meme, older_than: timedelta) -> bool:
+    """Whether `meme` waits or processes for longer than `older_than` (see memes_stale)."""
+    cutoff = timezone.now() - older_than
+    if meme.status == Meme.Status.PROCESSING:
+        return meme.processing_started_at is None or meme.processing_started_at < cutoff
+    if meme.status == Meme.Status.PENDING:
+        return meme.queued_at is None or meme.queued_at < cutoff
+    return False
 
 
 def meme_latest_predictions(*, meme: Meme) -> list[Prediction]:

@@ -21,6 +21,7 @@ from classifier.models import (
     ModelVersion,
     Prediction,
     meme_storage,
+    user_sees_all_memes,
 )
 from classifier.reposts import services as reposts
 from classifier.validation import NormalisedImage
@@ -89,12 +90,48 @@ def meme_request_classification(*, meme: Meme) -> Meme:
     with transaction.atomic():
         meme = Meme.objects.select_for_update().get(pk=meme.pk)
         meme.status = Meme.Status.PENDING
-        meme.failure_reason = ""
+        meme.failure_reason = meme.failure_detail = ""
         meme.attempts = 0
         meme.queued_at = timezone.now()
-        meme.save(update_fields=["status", "failure_reason", "attempts", "queued_at", "updated_at"])
+        meme.save(
+            update_fields=[
+                "status",
+                "failure_reason",
+                "failure_detail",
+                "attempts",
+                "queued_at",
+                "updated_at",
+            ]
+        )
         _enqueue_on_commit(meme.pk)
     return meme
+
+
+class RetryRefused(Exception):
+    """The meme cannot be retried now; the message says why, for the user."""
+
+
+def meme_retry(*, meme: Meme, user: AbstractBaseUser) -> Meme:
+    """Queue a failed (or stuck) meme again, for its uploader or a moderator.
+
+    A classified meme, or one queued or processing normally, is refused: retrying it
+    would throw its place away or add predictions no one asked for.
+    """
+    if not (user.is_authenticated and (user_sees_all_memes(user) or meme.uploader_id == user.pk)):
+        raise RetryRefused("Only the meme's uploader or a moderator can retry it.")
+    with transaction.atomic():
+        meme = Meme.objects.select_for_update().get(pk=meme.pk)
+        stale = selectors.meme_is_stale(
+            meme=meme, older_than=timedelta(seconds=settings.MEME_STALE_SECONDS)
+        )
+        if meme.status == Meme.Status.CLASSIFIED:
+            raise RetryRefused("This meme is already classified; there is nothing to retry.")
+        if meme.status != Meme.Status.FAILED and not stale:
+            raise RetryRefused(
+                f"This meme is {meme.status} and not stuck yet; it can be retried only "
+                "once it has failed or been waiting too long."
+            )
+        return meme_request_classification(meme=meme)
 
 
 def meme_enqueue_classification(*, meme_id: int) -> None:
@@ -133,7 +170,27 @@ class ImageResult:
 
 
 class ClassificationError(Exception):
-    """A step of the classification failed; the message says which and why."""
+    """A step of the classification failed.
+
+    str(exc) is the detail for the log and staff (it may name paths and library errors);
+    `public` is the plain sentence with an error code that users are shown.
+    """
+
+    def __init__(self, detail: str, *, code: str, public: str):
+        super().__init__(detail)
+        self.code = code
+        self.public = f"{public} (error {code})."
+
+
+# Error codes users see (docs/security.md lists them); the detail goes to the log.
+FAILURE_NO_MODEL = "M101"
+FAILURE_MODEL_LOAD = "M102"
+FAILURE_MODEL_RUN = "M103"
+FAILURE_IMAGE = "I101"
+FAILURE_IMAGE_MISSING = "I102"
+FAILURE_OCR = "O101"
+FAILURE_GAVE_UP = "W101"
+FAILURE_UNEXPECTED = "E100"
 
 
 def image_classify(
@@ -142,26 +199,45 @@ def image_classify(
     """OCR an image, then classify it with every model version in `versions`."""
     if not versions:
         raise ClassificationError(
-            "no active model version: activate one in the admin (Model versions)"
+            "no active model version: activate one in the admin (Model versions)",
+            code=FAILURE_NO_MODEL,
+            public="No model is active to classify memes with yet",
         )
     try:
         picture = ml_bridge.open_image(image_bytes)
     except Exception as exc:
-        raise ClassificationError(f"cannot open the image: {exc}") from exc
+        raise ClassificationError(
+            f"cannot open the image: {exc}",
+            code=FAILURE_IMAGE,
+            public="The stored picture could not be opened",
+        ) from exc
     try:
         ocr_text = ml_bridge.read_text(picture)
     except Exception as exc:
-        raise ClassificationError(f"OCR failed: {exc}") from exc
+        raise ClassificationError(
+            f"OCR failed: {exc}",
+            code=FAILURE_OCR,
+            public="The text in the picture could not be read",
+        ) from exc
 
     text = model_text(ocr_text=ocr_text, caption=caption)
     results = []
     for version in versions:
+        name = version.label_set.name
         try:
-            classification = ml_bridge.classify(
-                version.label_set.name, version.artifact_path, picture, text
-            )
+            classification = ml_bridge.classify(name, version.artifact_path, picture, text)
+        except ml_bridge.ClassifierUnavailable as exc:
+            raise ClassificationError(
+                f"classifying with {version.version} failed: {exc}",
+                code=FAILURE_MODEL_LOAD,
+                public=f"The model for {name} could not be loaded",
+            ) from exc
         except Exception as exc:
-            raise ClassificationError(f"classifying with {version.version} failed: {exc}") from exc
+            raise ClassificationError(
+                f"classifying with {version.version} failed: {exc}",
+                code=FAILURE_MODEL_RUN,
+                public=f"The model for {name} could not classify this meme",
+            ) from exc
         results.append(LabelResult(model_version=version, classification=classification))
     return ImageResult(ocr_text=ocr_text, results=results)
 
@@ -191,7 +267,7 @@ def meme_classify(*, meme_id: int) -> Meme | None:
         )
     except Exception as exc:
         logger.exception("classifying meme %s failed", meme_id)
-        return _meme_fail(meme, _reason(exc))
+        return _meme_fail(meme, exc)
     return _meme_store_result(meme, outcome)
 
 
@@ -211,33 +287,58 @@ def _meme_claim(meme_id: int) -> Meme | None:
         if meme.attempts >= settings.MEME_MAX_ATTEMPTS:
             meme.status = Meme.Status.FAILED
             meme.failure_reason = (
+                f"Classification was given up after {meme.attempts} attempts "
+                f"(error {FAILURE_GAVE_UP})."
+            )
+            meme.failure_detail = (
                 f"gave up after {meme.attempts} attempts: the worker died or timed out each time"
             )
             meme.finished_at = now
-            meme.save(update_fields=["status", "failure_reason", "finished_at", "updated_at"])
+            meme.save(
+                update_fields=[
+                    "status",
+                    "failure_reason",
+                    "failure_detail",
+                    "finished_at",
+                    "updated_at",
+                ]
+            )
             return None
         meme.status = Meme.Status.PROCESSING
         meme.attempts += 1
         meme.processing_started_at = now
-        meme.failure_reason = ""
+        meme.failure_reason = meme.failure_detail = ""
         meme.save(
             update_fields=[
                 "status",
                 "attempts",
                 "processing_started_at",
                 "failure_reason",
+                "failure_detail",
                 "updated_at",
             ]
         )
     return meme
 
 
-def _meme_fail(meme: Meme, reason: str) -> Meme:
+def _meme_fail(meme: Meme, exc: BaseException) -> Meme:
     meme.status = Meme.Status.FAILED
-    meme.failure_reason = reason
+    meme.failure_reason = failure_sentence(exc)
+    meme.failure_detail = (str(exc) or type(exc).__name__)[:2000]
     meme.finished_at = timezone.now()
-    meme.save(update_fields=["status", "failure_reason", "finished_at", "updated_at"])
+    meme.save(
+        update_fields=["status", "failure_reason", "failure_detail", "finished_at", "updated_at"]
+    )
     return meme
+
+
+def failure_sentence(exc: BaseException) -> str:
+    """What users are told about `exc`: never its text, which may name server paths."""
+    if isinstance(exc, ClassificationError):
+        return exc.public
+    if isinstance(exc, FileNotFoundError):
+        return f"The stored picture of this meme is missing (error {FAILURE_IMAGE_MISSING})."
+    return f"Classification failed unexpectedly; it has been logged (error {FAILURE_UNEXPECTED})."
 
 
 @transaction.atomic
@@ -260,9 +361,18 @@ def _meme_store_result(meme: Meme, outcome: ImageResult) -> Meme:
         auto_decision_apply(prediction=prediction)
     meme.ocr_text = outcome.ocr_text
     meme.status = Meme.Status.CLASSIFIED
-    meme.failure_reason = ""
+    meme.failure_reason = meme.failure_detail = ""
     meme.finished_at = timezone.now()
-    meme.save(update_fields=["ocr_text", "status", "failure_reason", "finished_at", "updated_at"])
+    meme.save(
+        update_fields=[
+            "ocr_text",
+            "status",
+            "failure_reason",
+            "failure_detail",
+            "finished_at",
+            "updated_at",
+        ]
+    )
     return meme
 
 
@@ -294,11 +404,6 @@ def probability_stats(probabilities: dict[str, float]) -> tuple[float, float, fl
     margin = confidence - ranked[1] if len(ranked) > 1 else confidence
     entropy = -sum(p * math.log(p) for p in ranked if p > 0)
     return confidence, margin, entropy
-
-
-def _reason(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
-    return text[:2000]
 
 
 def memes_requeue_stale() -> int:

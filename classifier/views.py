@@ -4,15 +4,48 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from classifier import selectors, services
 from classifier.forms import MemeUploadForm
-from classifier.models import Meme
+from classifier.models import Meme, user_sees_all_memes
 from classifier.reposts import selectors as reposts
+
+# The memes an anonymous visitor uploaded (ALLOW_ANONYMOUS_UPLOAD): the only ones they see.
+SESSION_MEMES = "memesense_uploaded_memes"
+# Enough for a visitor's session; older ids drop off first.
+SESSION_MEMES_MAX = 100
+
+
+def _session_memes(request) -> list[int]:
+    if request.user.is_authenticated:
+        return []
+    return request.session.get(SESSION_MEMES, [])
+
+
+def _remember_upload(request, meme: Meme) -> None:
+    if request.user.is_authenticated:
+        return
+    ids = [i for i in _session_memes(request) if i != meme.pk] + [meme.pk]
+    request.session[SESSION_MEMES] = ids[-SESSION_MEMES_MAX:]
+
+
+def _visible_meme_or_404(request, meme_id: int) -> Meme:
+    """The meme if the user may see it; not theirs answers 404, exactly like not found."""
+    try:
+        return selectors.meme_get_visible(
+            meme_id=meme_id, user=request.user, session_meme_ids=_session_memes(request)
+        )
+    except Meme.DoesNotExist:
+        raise Http404("No such meme") from None
+
+
+def _recent(request):
+    return selectors.memes_recent(
+        user=request.user, session_meme_ids=_session_memes(request), limit=12
+    )
 
 
 def upload_access(view):
@@ -33,7 +66,7 @@ def upload(request):
         # Refused before Django reads the body into memory or a temporary file.
         limit = settings.MAX_UPLOAD_BYTES / (1024 * 1024)
         messages.error(request, f"The upload is too large; the limit is {limit:.1f} MB.")
-        context = {"form": MemeUploadForm(), "recent": selectors.memes_recent(limit=12)}
+        context = {"form": MemeUploadForm(), "recent": _recent(request)}
         return render(request, "classifier/upload.html", context, status=413)
     form = MemeUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -43,39 +76,59 @@ def upload(request):
         )
         for note in image.notes:
             messages.info(request, note)
-        if not created:
+        if created:
+            _remember_upload(request, meme)
+        elif not _can_see(request, meme):
+            # Someone else's meme: saying so would reveal nothing the uploader does not
+            # have (the exact bytes), but its page, caption and uploader stay theirs.
+            messages.info(
+                request,
+                "This exact image is already in Memesense, uploaded by someone else; "
+                "moderators review it there.",
+            )
+            return redirect("classifier:upload")
+        else:
             messages.info(request, "This exact image was uploaded before: here is its meme.")
         return redirect("classifier:meme_detail", meme_id=meme.pk)
-    context = {"form": form, "recent": selectors.memes_recent(limit=12)}
+    context = {"form": form, "recent": _recent(request)}
     return render(request, "classifier/upload.html", context)
+
+
+def _can_see(request, meme: Meme) -> bool:
+    visible = Meme.objects.visible_to(request.user, session_meme_ids=_session_memes(request))
+    return visible.filter(pk=meme.pk).exists()
+
+
+def _detail_context(request, meme: Meme) -> dict:
+    moderator = user_sees_all_memes(request.user)
+    return {
+        "meme": meme,
+        "predictions": selectors.meme_latest_predictions(meme=meme),
+        "reposts": reposts.meme_reposts(
+            meme=meme, limit=8, user=request.user, session_meme_ids=_session_memes(request)
+        ),
+        # Drawn from other users' memes and moderators' decisions: a moderation aid.
+        "suggestions": reposts.meme_label_suggestions(meme=meme) if moderator else [],
+        "can_retry": meme.status == Meme.Status.FAILED and _may_retry(request.user, meme),
+    }
 
 
 @upload_access
 def meme_detail(request, meme_id: int):
-    try:
-        meme = selectors.meme_get(meme_id=meme_id)
-    except Meme.DoesNotExist:
-        raise Http404("No such meme") from None
-    context = {
-        "meme": meme,
-        "predictions": selectors.meme_latest_predictions(meme=meme),
-        "reposts": reposts.meme_reposts(meme=meme, limit=8),
-        "suggestions": reposts.meme_label_suggestions(meme=meme),
-        "can_retry": meme.status == Meme.Status.FAILED and _may_retry(request.user, meme),
-    }
-    return render(request, "classifier/meme_detail.html", context)
+    meme = _visible_meme_or_404(request, meme_id)
+    return render(request, "classifier/meme_detail.html", _detail_context(request, meme))
 
 
 @login_required
 @require_POST
 def meme_retry(request, meme_id: int):
+    meme = _visible_meme_or_404(request, meme_id)
     try:
-        meme = selectors.meme_get(meme_id=meme_id)
-    except Meme.DoesNotExist:
-        raise Http404("No such meme") from None
-    if not _may_retry(request.user, meme):
-        raise PermissionDenied
-    services.meme_request_classification(meme=meme)
+        services.meme_retry(meme=meme, user=request.user)
+    except services.RetryRefused as refused:
+        messages.error(request, str(refused))
+        context = _detail_context(request, meme)
+        return render(request, "classifier/meme_detail.html", context, status=409)
     messages.info(request, "The meme was queued for classification again.")
     return redirect("classifier:meme_detail", meme_id=meme.pk)
 
@@ -90,7 +143,7 @@ def _body_too_large(request) -> bool:
 
 
 def _may_retry(user, meme: Meme) -> bool:
-    return user.is_authenticated and (user.is_staff or meme.uploader_id == user.pk)
+    return user.is_authenticated and (user_sees_all_memes(user) or meme.uploader_id == user.pk)
 
 
 # The only types a stored meme is ever served as; anything else is refused.
@@ -102,10 +155,13 @@ def meme_file(request, path: str):
 
     The content type is the one recorded for the meme when it was stored, never a guess
     from the file name, and only an image type: a file under MEDIA_ROOT that no meme owns
-    is not served at all. SecurityMiddleware adds nosniff; the CSP keeps a browser that
+    is not served at all, nor is a meme the user may not see (404, as for no file).
+    SecurityMiddleware adds nosniff; the CSP keeps a browser that
     opens the file directly from running anything in it.
     """
-    meme = selectors.meme_find_by_image(name=path)
+    meme = selectors.meme_find_by_image(
+        name=path, user=request.user, session_meme_ids=_session_memes(request)
+    )
     if meme is None or meme.content_type not in SERVED_IMAGE_TYPES:
         raise Http404("No such meme file")
     try:
@@ -114,5 +170,7 @@ def meme_file(request, path: str):
         raise Http404("No such meme file") from None
     response = FileResponse(handle, content_type=meme.content_type)
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    # private: the answer depends on who asks, so no shared cache may keep it.
+    response["Cache-Control"] = "private, max-age=31536000, immutable"
+    response["Vary"] = "Cookie"
     return response

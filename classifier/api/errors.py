@@ -55,6 +55,26 @@ class Conflict(ApiError):
         self.latest_correction_id = latest_correction_id
 
 
+class AlreadyUploaded(ApiError):
+    """The same bytes are another user's meme, which this user may not see."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = (
+        "This exact image is already in Memesense, uploaded by someone else; "
+        "moderators review it there."
+    )
+    default_code = "uploaded_by_someone_else"
+
+    def __init__(self, detail: str | None = None, **kwargs):
+        super().__init__(detail or self.default_detail, **kwargs)
+
+
+class CannotRetry(ApiError):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "This meme cannot be retried now."
+    default_code = "cannot_retry"
+
+
 class CannotPromote(ApiError):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "This model version cannot be promoted."

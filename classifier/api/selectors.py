@@ -3,10 +3,10 @@
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from classifier.models import LabelSet, Meme, ModelVersion, Prediction
-from moderation.models import LabelCorrection
+from moderation.models import LabelCorrection, SecondReview
 from moderation.selectors.queue import label_set_get, memes_with_prediction
 
 # Row ids are 64-bit; a larger id in a URL is simply not found (and never reaches the DB,
@@ -39,17 +39,22 @@ def label_set_for_filters(*, label_set: LabelSet | None) -> LabelSet | None:
     return label_set or label_set_get(name=None)
 
 
-def memes_list(*, filters: MemeFilters) -> QuerySet[Meme]:
+def memes_list(*, filters: MemeFilters, user) -> QuerySet[Meme]:
+    """The memes `user` may see (Meme.objects.visible_to), narrowed by `filters`."""
     scope = label_set_for_filters(label_set=filters.label_set)
     queryset = Meme.objects.all()
     if scope is not None:
         queryset = _with_human_label(memes_with_prediction(label_set=scope), scope)
+    queryset = queryset.visible_to(user)
     if filters.status:
         queryset = queryset.filter(status=filters.status)
     if filters.label_set is not None:
         queryset = queryset.filter(Q(pred_id__isnull=False) | Q(human_unusable__isnull=False))
     if filters.predicted_label:
         queryset = queryset.filter(pred_label=filters.predicted_label)
+    if filters.human_label and scope is not None:
+        # A blind second reviewer must not learn the first decision by filtering on it.
+        queryset = queryset.exclude(pk__in=_blind_meme_ids(user=user, label_set=scope))
     if filters.human_label == HUMAN_UNUSABLE:
         queryset = queryset.filter(human_unusable=True)
     elif filters.human_label:
@@ -91,9 +96,10 @@ def memes_with_details(queryset: QuerySet[Meme]) -> QuerySet[Meme]:
     return queryset.select_related("uploader").prefetch_related(
         Prefetch(
             "predictions",
-            queryset=Prediction.objects.select_related("label_set", "model_version").order_by(
-                "-created_at", "-id"
-            ),
+            # auto_decision (a reverse one-to-one) joined here: one query for all of them.
+            queryset=Prediction.objects.select_related(
+                "label_set", "model_version", "auto_decision"
+            ).order_by("-created_at", "-id"),
         ),
         Prefetch(
             "corrections",
@@ -104,11 +110,37 @@ def memes_with_details(queryset: QuerySet[Meme]) -> QuerySet[Meme]:
     )
 
 
-def meme_get(*, meme_id: int) -> Meme:
-    """Raise Meme.DoesNotExist for unknown (or impossibly large) ids."""
+def meme_get(*, meme_id: int, user) -> Meme:
+    """Raise Meme.DoesNotExist for unknown (or impossibly large) ids and others' memes."""
     if not 0 < meme_id <= MAX_ID:
         raise Meme.DoesNotExist
-    return memes_with_details(Meme.objects.filter(pk=meme_id)).get()
+    return memes_with_details(Meme.objects.visible_to(user).filter(pk=meme_id)).get()
+
+
+def _blind_reviews(*, user) -> QuerySet[SecondReview]:
+    """Open second reviews `user` could still give: their first decisions stay hidden."""
+    decided = LabelCorrection.objects.filter(
+        moderator=user, label_set=OuterRef("label_set"), meme=OuterRef("meme")
+    )
+    return SecondReview.objects.filter(second__isnull=True).exclude(Exists(decided))
+
+
+def _blind_meme_ids(*, user, label_set: LabelSet):
+    return _blind_reviews(user=user).filter(label_set=label_set).values("meme_id")
+
+
+def blind_human_labels(*, user, memes) -> set[tuple[int, int]]:
+    """{(meme id, label set id)} whose human label `user` must not see yet, in one query.
+
+    A blind second review stays blind everywhere until both decisions exist: for every
+    moderator but the one who decided first (and the API's uploaders, who never see
+    moderators anyway, see labels only of their own memes).
+    """
+    if not (user and user.is_authenticated):
+        return set()
+    ids = [meme.pk for meme in memes]
+    rows = _blind_reviews(user=user).filter(meme_id__in=ids)
+    return set(rows.values_list("meme_id", "label_set_id"))
 
 
 def meme_latest_predictions(meme: Meme) -> list[Prediction]:

@@ -10,7 +10,14 @@ from rest_framework import serializers
 
 from classifier.api import selectors
 from classifier.api.uploads import image_from_upload
-from classifier.models import AutoDecision, LabelSet, Meme, ModelVersion, Prediction
+from classifier.models import (
+    AutoDecision,
+    LabelSet,
+    Meme,
+    ModelVersion,
+    Prediction,
+    user_sees_all_memes,
+)
 from classifier.reposts import selectors as repost_selectors
 from classifier.services import ImageResult, probability_stats
 from classifier.validation import NormalisedImage
@@ -85,8 +92,12 @@ class PredictionSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(AutoDecisionSerializer(allow_null=True))
     def get_auto_decision(self, prediction: Prediction) -> dict | None:
-        decision = AutoDecision.objects.filter(prediction=prediction).first()
-        return AutoDecisionSerializer(decision).data if decision else None
+        # Joined by selectors.memes_with_details: reading it here runs no query.
+        try:
+            decision = prediction.auto_decision
+        except AutoDecision.DoesNotExist:
+            return None
+        return AutoDecisionSerializer(decision).data
 
     @extend_schema_field(ExplanationSerializer(allow_null=True))
     def get_explanation(self, prediction: Prediction) -> dict | None:
@@ -97,15 +108,32 @@ class HumanLabelSerializer(serializers.ModelSerializer):
     label_set = serializers.CharField(source="label_set.name")
     label = serializers.SerializerMethodField(help_text="null when marked unusable.")
     correction_id = serializers.IntegerField(source="id")
-    moderator = serializers.CharField(source="moderator.username", allow_null=True, default=None)
+    moderator = serializers.SerializerMethodField(
+        help_text="Who decided: shown to moderators only (null for everyone else)."
+    )
 
     class Meta:
         model = LabelCorrection
         fields = ["label_set", "label", "unusable", "correction_id", "moderator", "created_at"]
 
     @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_moderator(self, correction: LabelCorrection) -> str | None:
+        if not _sees_all(self.context) or correction.moderator is None:
+            return None
+        return correction.moderator.username
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
     def get_label(self, correction: LabelCorrection) -> str | None:
         return None if correction.unusable else correction.new_label
+
+
+def _user(context: dict):
+    request = context.get("request")
+    return getattr(request, "user", None)
+
+
+def _sees_all(context: dict) -> bool:
+    return user_sees_all_memes(_user(context))
 
 
 class MemeSerializer(serializers.ModelSerializer):
@@ -175,7 +203,13 @@ class MemeSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(HumanLabelSerializer(many=True))
     def get_human_labels(self, meme: Meme) -> list:
-        return HumanLabelSerializer(selectors.meme_human_labels(meme), many=True).data
+        # The view passes the (meme, label set) pairs under a blind second review for
+        # this user; their first decision is left out until the second one exists.
+        blind = self.context.get("blind", set())
+        labels = [
+            c for c in selectors.meme_human_labels(meme) if (meme.pk, c.label_set_id) not in blind
+        ]
+        return HumanLabelSerializer(labels, many=True, context=self.context).data
 
 
 class RepostClusterSerializer(serializers.Serializer):
@@ -209,14 +243,23 @@ class MemeDetailSerializer(MemeSerializer):
 
     @extend_schema_field(RepostClusterSerializer(allow_null=True))
     def get_repost_cluster(self, meme: Meme) -> dict | None:
-        found = repost_selectors.meme_reposts(meme=meme)
+        # Only the reposts this user may see: others' memes are not even counted.
+        found = repost_selectors.meme_reposts(meme=meme, user=_user(self.context))
         return None if found.cluster_id is None else RepostClusterSerializer(found).data
 
     @extend_schema_field(SuggestedLabelSerializer(many=True))
     def get_suggested_labels(self, meme: Meme) -> list:
-        return SuggestedLabelSerializer(
-            repost_selectors.meme_label_suggestions(meme=meme), many=True
-        ).data
+        # Drawn from other users' memes and moderators' decisions: a moderation aid,
+        # hidden where this moderator owes a blind second opinion.
+        if not _sees_all(self.context):
+            return []
+        blind = self.context.get("blind", set())
+        suggestions = [
+            s
+            for s in repost_selectors.meme_label_suggestions(meme=meme)
+            if (meme.pk, s.label_set.pk) not in blind
+        ]
+        return SuggestedLabelSerializer(suggestions, many=True).data
 
 
 class PairAgreementSerializer(serializers.Serializer):

@@ -9,6 +9,7 @@ app_name = "api"
 v1 = [
     path("memes/", views.MemeListCreateView.as_view(), name="meme-list"),
     path("memes/<int:meme_id>/", views.MemeDetailView.as_view(), name="meme-detail"),
+    path("memes/<int:meme_id>/retry/", views.MemeRetryView.as_view(), name="meme-retry"),
     path(
         "memes/<int:meme_id>/corrections/",
         views.MemeCorrectionView.as_view(),

@@ -1,5 +1,7 @@
 """API views: parse the request, call one service or selector, render the result."""
 
+import logging
+
 from django.conf import settings
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -22,6 +24,8 @@ from moderation.learning.retrain import RetrainError, model_version_promote
 from moderation.selectors.agreement import moderator_agreement
 from moderation.services import StaleReviewError
 
+logger = logging.getLogger(__name__)
+
 MODERATE_PERMISSION = "moderation.moderate"
 
 
@@ -36,11 +40,17 @@ class ModeratorAPIView(APIView):
     permission_classes = [permissions.IsAuthenticated, IsModerator]
 
 
-def _meme_or_404(meme_id: int) -> Meme:
+def _meme_or_404(request: Request, meme_id: int) -> Meme:
+    """The meme if the token's user may see it; someone else's answers 404 like no meme."""
     try:
-        return selectors.meme_get(meme_id=meme_id)
+        return selectors.meme_get(meme_id=meme_id, user=request.user)
     except Meme.DoesNotExist:
         raise NotFound(f"No meme with id {meme_id}.") from None
+
+
+def _meme_context(view, request: Request, memes) -> dict:
+    blind = selectors.blind_human_labels(user=request.user, memes=memes)
+    return {**view.get_serializer_context(), "blind": blind}
 
 
 class MemeListCreateView(generics.GenericAPIView):
@@ -77,9 +87,12 @@ class MemeListCreateView(generics.GenericAPIView):
     def get(self, request: Request) -> Response:
         query = serializers.MemeFilterSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        memes = selectors.memes_with_details(selectors.memes_list(filters=query.to_filters()))
+        memes = selectors.memes_with_details(
+            selectors.memes_list(filters=query.to_filters(), user=request.user)
+        )
         page = self.paginate_queryset(memes)
-        data = self.get_serializer(page, many=True).data
+        context = _meme_context(self, request, page)
+        data = serializers.MemeSerializer(page, many=True, context=context).data
         return self.get_paginated_response(data)
 
     @extend_schema(
@@ -98,6 +111,9 @@ class MemeListCreateView(generics.GenericAPIView):
             ),
             **errors.UPLOAD_ERRORS,
             **errors.UNAUTHENTICATED,
+            409: errors.described(
+                "These exact bytes are another user's meme (`uploaded_by_someone_else`)."
+            ),
             **errors.THROTTLED,
         },
         description="The image goes through the same validation as the upload page; "
@@ -111,10 +127,12 @@ class MemeListCreateView(generics.GenericAPIView):
             uploader=request.user,
             caption=upload.validated_data.get("text", ""),
         )
+        try:
+            meme = selectors.meme_get(meme_id=meme.pk, user=request.user)
+        except Meme.DoesNotExist:
+            raise errors.AlreadyUploaded() from None
         url = reverse("api:meme-detail", args=[meme.pk])
-        output = serializers.MemeSerializer(
-            selectors.meme_get(meme_id=meme.pk), context=self.get_serializer_context()
-        )
+        output = serializers.MemeSerializer(meme, context=_meme_context(self, request, [meme]))
         return Response(
             output.data,
             status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK,
@@ -137,7 +155,37 @@ class MemeDetailView(generics.GenericAPIView):
         },
     )
     def get(self, request: Request, meme_id: int) -> Response:
-        return Response(self.get_serializer(_meme_or_404(meme_id)).data)
+        meme = _meme_or_404(request, meme_id)
+        context = _meme_context(self, request, [meme])
+        return Response(serializers.MemeDetailSerializer(meme, context=context).data)
+
+
+class MemeRetryView(APIView):
+    @extend_schema(
+        operation_id="memes_retry",
+        summary="Classify a failed (or stuck) meme again (its uploader or a moderator)",
+        request=None,
+        responses={
+            202: serializers.MemeSerializer,
+            **errors.UNAUTHENTICATED,
+            **errors.NOT_FOUND,
+            409: errors.described(
+                "Not failed and not stuck, e.g. already classified (`cannot_retry`)."
+            ),
+            **errors.THROTTLED,
+        },
+        description="Only a meme that failed, or that has waited or processed for longer "
+        "than MEME_STALE_SECONDS, is queued again.",
+    )
+    def post(self, request: Request, meme_id: int) -> Response:
+        meme = _meme_or_404(request, meme_id)
+        try:
+            services.meme_retry(meme=meme, user=request.user)
+        except services.RetryRefused as refused:
+            raise errors.CannotRetry(str(refused)) from None
+        meme = selectors.meme_get(meme_id=meme.pk, user=request.user)
+        output = serializers.MemeSerializer(meme, context=_meme_context(self, request, [meme]))
+        return Response(output.data, status=status.HTTP_202_ACCEPTED)
 
 
 class MemeCorrectionView(ModeratorAPIView):
@@ -166,7 +214,7 @@ class MemeCorrectionView(ModeratorAPIView):
         "meme's `human_labels` to be told (409) instead of overruling a decision made since.",
     )
     def post(self, request: Request, meme_id: int) -> Response:
-        meme = _meme_or_404(meme_id)
+        meme = _meme_or_404(request, meme_id)
         body = serializers.CorrectionRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
@@ -333,9 +381,11 @@ class ClassifyView(APIView):
                 versions=versions,
             )
         except services.ClassificationError as exc:
+            # The sentence with its code; the detail (paths, library errors) is logged.
+            logger.warning("classify request failed: %s", exc)
             if isinstance(exc.__cause__, BridgeUnavailable):
-                raise ClassifierUnavailable(str(exc)) from None
-            raise ClassificationFailed(str(exc)) from None
+                raise ClassifierUnavailable(exc.public) from None
+            raise ClassificationFailed(exc.public) from None
         return Response(serializers.classify_result(outcome=outcome, image=image))
 
 

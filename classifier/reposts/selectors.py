@@ -59,12 +59,15 @@ class Reposts:
     memes: list[Meme]  # the first few of them, oldest first
 
 
-def meme_reposts(*, meme: Meme, limit: int = 12) -> Reposts:
-    """The other memes of `meme`'s repost cluster."""
+def meme_reposts(*, meme: Meme, limit: int = 12, user=None, session_meme_ids=()) -> Reposts:
+    """The other memes of `meme`'s repost cluster; with `user`, only those they may see."""
     cluster_id = meme_cluster_id(meme=meme)
     if cluster_id is None:
         return Reposts(None, 0, [])
-    others = Meme.objects.filter(image_hash__cluster_id=cluster_id).exclude(pk=meme.pk)
+    memes = Meme.objects.all()
+    if user is not None:
+        memes = memes.visible_to(user, session_meme_ids=session_meme_ids)
+    others = memes.filter(image_hash__cluster_id=cluster_id).exclude(pk=meme.pk)
     return Reposts(cluster_id, others.count(), list(others.order_by("created_at", "pk")[:limit]))
 
 

@@ -91,10 +91,13 @@ def test_memes_fail_clearly_while_tesseract_is_missing_and_succeed_on_retry_afte
     for meme in (first, second):
         meme.refresh_from_db()
         assert meme.status == Meme.Status.FAILED
-        assert meme.failure_reason.startswith("OCR failed: tesseract")
-        assert "install the Debian package tesseract-ocr" in meme.failure_reason
+        # The uploader reads a sentence with a code; the operator's hint is for staff.
+        assert meme.failure_reason == "The text in the picture could not be read (error O101)."
+        assert meme.failure_detail.startswith("OCR failed: tesseract")
+        assert "install the Debian package tesseract-ocr" in meme.failure_detail
     page = logged_in.get(reverse("classifier:meme_detail", args=[first.pk]))
-    assert page.status_code == 200 and b"install the Debian package" in page.content
+    assert page.status_code == 200 and b"(error O101)" in page.content
+    assert b"install the Debian package" not in page.content
 
     monkeypatch.undo()  # tesseract is back on PATH
     for meme in (first, second):
@@ -126,8 +129,9 @@ def test_memes_fail_clearly_while_the_model_file_is_unreadable_and_succeed_after
     meme = upload(logged_in, meme_image, capture, top="BROKEN MODEL", seed=4)
     meme.refresh_from_db()
     assert meme.status == Meme.Status.FAILED
-    assert meme.failure_reason.startswith("classifying with sentiment-copy failed: cannot load")
-    assert str(folder) in meme.failure_reason
+    assert meme.failure_reason == "The model for sentiment could not be loaded (error M102)."
+    assert meme.failure_detail.startswith("classifying with sentiment-copy failed: cannot load")
+    assert str(folder) in meme.failure_detail
     # The rest keeps working: another upload is accepted and stored.
     other = upload(logged_in, meme_image, capture, top="ANOTHER ONE", seed=5)
     assert Meme.objects.filter(pk=other.pk).exists()

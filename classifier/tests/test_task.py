@@ -99,7 +99,8 @@ def test_it_fails_with_a_reason_when_no_model_is_active(meme_factory):
     assert tasks.classify_meme(meme.pk) == "failed"
     meme.refresh_from_db()
     assert meme.status == Meme.Status.FAILED
-    assert "no active model version" in meme.failure_reason
+    assert meme.failure_reason == "No model is active to classify memes with yet (error M101)."
+    assert "no active model version" in meme.failure_detail
     assert meme.finished_at is not None
 
 
@@ -118,7 +119,9 @@ def test_it_fails_with_a_reason_when_the_model_cannot_be_loaded(
     tasks.classify_meme(meme.pk)
     meme.refresh_from_db()
     assert meme.status == Meme.Status.FAILED
-    assert "classifying with broken failed: cannot load model" in meme.failure_reason
+    assert meme.failure_reason == "The model for sentiment could not be loaded (error M102)."
+    assert "classifying with broken failed: cannot load model" in meme.failure_detail
+    assert str(broken) in meme.failure_detail
     assert meme.predictions.count() == 0
 
 
@@ -132,7 +135,8 @@ def test_it_fails_with_a_reason_when_ocr_fails(settings, meme_factory, sentiment
     tasks.classify_meme(meme.pk)
     meme.refresh_from_db()
     assert meme.status == Meme.Status.FAILED
-    assert meme.failure_reason.startswith("OCR failed: unknown OCR engine")
+    assert meme.failure_reason == "The text in the picture could not be read (error O101)."
+    assert meme.failure_detail.startswith("OCR failed: unknown OCR engine")
 
 
 def test_it_fails_with_a_reason_when_the_image_file_is_gone(meme_factory):
@@ -141,7 +145,8 @@ def test_it_fails_with_a_reason_when_the_image_file_is_gone(meme_factory):
     tasks.classify_meme(meme.pk)
     meme.refresh_from_db()
     assert meme.status == Meme.Status.FAILED
-    assert "No such file" in meme.failure_reason
+    assert meme.failure_reason == "The stored picture of this meme is missing (error I102)."
+    assert "No such file" in meme.failure_detail
 
 
 def test_a_failing_task_is_not_left_processing_even_on_unexpected_errors(monkeypatch, meme_factory):
@@ -153,7 +158,8 @@ def test_a_failing_task_is_not_left_processing_even_on_unexpected_errors(monkeyp
     tasks.classify_meme(meme.pk)
     meme.refresh_from_db()
     assert meme.status == Meme.Status.FAILED
-    assert meme.failure_reason == "out of memory"
+    assert meme.failure_reason.endswith("(error E100).")
+    assert meme.failure_detail == "out of memory"
 
 
 def test_it_leaves_a_classified_meme_alone(meme_factory):
@@ -179,7 +185,8 @@ def test_it_gives_up_on_a_meme_whose_worker_keeps_dying(settings, meme_factory):
     assert tasks.classify_meme(meme.pk) == "skipped"
     meme.refresh_from_db()
     assert meme.status == Meme.Status.FAILED
-    assert meme.failure_reason.startswith(f"gave up after {settings.MEME_MAX_ATTEMPTS} attempts")
+    assert meme.failure_reason.endswith("(error W101).")
+    assert meme.failure_detail.startswith(f"gave up after {settings.MEME_MAX_ATTEMPTS} attempts")
 
 
 def test_it_ignores_a_meme_that_no_longer_exists():

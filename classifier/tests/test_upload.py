@@ -257,8 +257,8 @@ def test_it_leaves_no_file_behind_when_the_row_cannot_be_written(
     assert meme_files() == []
 
 
-def test_it_serves_the_stored_image_with_its_type_and_nosniff(logged_in, meme_factory):
-    meme = meme_factory()
+def test_it_serves_the_stored_image_with_its_type_and_nosniff(logged_in, user, meme_factory):
+    meme = meme_factory(uploader=user)
     response = logged_in.get(meme.image.url)
     assert response.status_code == 200
     assert response["Content-Type"] == "image/png"

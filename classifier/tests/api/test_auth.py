@@ -14,6 +14,7 @@ ENDPOINTS = [
     ("get", "/api/v1/memes/", False),
     ("post", "/api/v1/memes/", False),
     ("get", "/api/v1/memes/{meme}/", False),
+    ("post", "/api/v1/memes/{meme}/retry/", False),
     ("post", "/api/v1/memes/{meme}/corrections/", True),
     ("get", "/api/v1/label-sets/", False),
     ("get", "/api/v1/models/", False),
@@ -23,8 +24,9 @@ ENDPOINTS = [
 
 
 @pytest.fixture
-def paths(meme_factory, spare_version):
-    meme = meme_factory()
+def paths(meme_factory, spare_version, user):
+    # The plain user's own meme: other users' memes answer 404 (test_visibility.py).
+    meme = meme_factory(uploader=user)
     return {"meme": meme.pk, "version": spare_version.pk}
 
 

@@ -10,8 +10,9 @@ pytestmark = pytest.mark.django_db
 
 OPERATIONS = {
     ("/api/v1/memes/", "get"): {400, 401, 404, 429},
-    ("/api/v1/memes/", "post"): {400, 401, 413, 415, 429},
+    ("/api/v1/memes/", "post"): {400, 401, 409, 413, 415, 429},
     ("/api/v1/memes/{meme_id}/", "get"): {401, 404, 429},
+    ("/api/v1/memes/{meme_id}/retry/", "post"): {401, 404, 409, 429},
     ("/api/v1/memes/{meme_id}/corrections/", "post"): {400, 401, 403, 404, 409, 413, 415, 429},
     ("/api/v1/label-sets/", "get"): {401, 429},
     ("/api/v1/agreement/", "get"): {400, 401, 403, 404, 429},
