@@ -8,6 +8,7 @@ from moderation.selectors.memes import human_labels, memes_corrected_texts
 EXPORT_FIELDS = [
     "image_sha256",
     "file_name",
+    "caption",
     "label_set",
     "label",
     "text",
@@ -37,6 +38,7 @@ def human_label_rows(*, label_sets: Iterable[LabelSet]) -> Iterator[dict]:
             yield {
                 "image_sha256": meme.sha256,
                 "file_name": meme.original_name,
+                "caption": meme.caption,
                 "label_set": label_set.name,
                 "label": correction.new_label,
                 "text": texts[meme.pk] if corrected else meme.ocr_text,

@@ -1,8 +1,15 @@
-"""Export of the human labels as CSV and JSON Lines."""
+"""Export of the human labels as CSV and JSON Lines.
 
-import csv
+The CSV is opened by moderators in spreadsheets, and its cells hold what users typed or
+uploaded (file names, captions, OCR and corrected text, user names): a cell that a
+spreadsheet would read as a formula is neutralised (defusedcsv, plus the two leading
+characters of the OWASP rule it does not cover). JSON Lines is for programs and keeps
+every value exactly as stored.
+"""
+
 import json
 
+from defusedcsv import csv
 from django.http import Http404, HttpRequest, StreamingHttpResponse
 from django.views.decorators.http import require_GET
 
@@ -30,12 +37,24 @@ class _Echo:
         return value
 
 
+# OWASP's CSV-injection rule also names a leading tab and carriage return, which some
+# spreadsheets skip before reading "=..."; defusedcsv only looks at =, +, -, @, | and %.
+_LEADING_CONTROL = ("\t", "\r")
+
+
+def _neutralise(row: dict) -> dict:
+    return {
+        key: "'" + value if isinstance(value, str) and value.startswith(_LEADING_CONTROL) else value
+        for key, value in row.items()
+    }
+
+
 @require_GET
 @moderator_required
 def export_csv(request: HttpRequest) -> StreamingHttpResponse:
     rows = human_label_rows(label_sets=_export_label_sets(request))
     writer = csv.DictWriter(_Echo(), fieldnames=EXPORT_FIELDS)
-    lines = (writer.writerow(row) for row in rows)
+    lines = (writer.writerow(_neutralise(row)) for row in rows)
     header = writer.writerow(dict(zip(EXPORT_FIELDS, EXPORT_FIELDS, strict=True)))
     response = StreamingHttpResponse(_chain(header, lines), content_type="text/csv")
     response["Content-Disposition"] = 'attachment; filename="human-labels.csv"'
