@@ -5,11 +5,8 @@ from datetime import timedelta
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from classifier.converters import MAX_ID
 from classifier.models import LabelSet, Meme, ModelVersion, Prediction
-
-# Row ids are 64-bit; a larger id in a URL is simply not found (and never reaches the
-# database, where it would overflow).
-MAX_ID = 2**63 - 1
 
 
 def meme_get(*, meme_id: int) -> Meme:

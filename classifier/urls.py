@@ -1,5 +1,6 @@
 from django.urls import path
 
+import classifier.converters  # noqa: F401 (registers the <id:...> converter used below)
 from classifier import views
 
 app_name = "classifier"
@@ -7,6 +8,6 @@ app_name = "classifier"
 urlpatterns = [
     path("", views.upload, name="home"),
     path("upload/", views.upload, name="upload"),
-    path("memes/<int:meme_id>/", views.meme_detail, name="meme_detail"),
-    path("memes/<int:meme_id>/retry/", views.meme_retry, name="meme_retry"),
+    path("memes/<id:meme_id>/", views.meme_detail, name="meme_detail"),
+    path("memes/<id:meme_id>/retry/", views.meme_retry, name="meme_retry"),
 ]

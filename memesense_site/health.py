@@ -7,7 +7,9 @@ whichever view touches the database first.
 """
 
 import logging
+import secrets
 
+from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
@@ -32,6 +34,11 @@ def database_status() -> str:
 class HealthCheckMiddleware:
     """Answer GET /healthz: 200 when the database answers a query, 503 when it does not.
 
+    Anyone (a load balancer) gets the verdict only; the database's error text, which can
+    name hosts, users and settings, goes to the log, and into the answer only for a caller
+    that sends HEALTHZ_TOKEN in the X-Health-Token header. (The middleware runs before
+    sessions and logins, so a token rather than a staff login unlocks the detail.)
+
     The task broker is not checked: the web process keeps accepting uploads while it is
     down (the stale-meme sweep queues them later), so it must not be restarted for it.
     """
@@ -48,13 +55,20 @@ class HealthCheckMiddleware:
         healthy = database == "ok"
         if not healthy:
             logger.error("health check: database unavailable: %s", database)
+        shown = database if healthy or _may_see_details(request) else "unavailable"
         response = JsonResponse(
-            {"status": "ok" if healthy else "unavailable", "database": database},
+            {"status": "ok" if healthy else "unavailable", "database": shown},
             status=200 if healthy else 503,
         )
         response["Cache-Control"] = "no-store"
         response["X-Content-Type-Options"] = "nosniff"
         return response
+
+
+def _may_see_details(request: HttpRequest) -> bool:
+    token = settings.HEALTHZ_TOKEN
+    sent = request.headers.get("X-Health-Token", "")
+    return bool(token) and secrets.compare_digest(sent.encode(), token.encode())
 
 
 class DatabaseUnavailableMiddleware:

@@ -305,6 +305,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON bodies are size- and depth-checked (classifier/api/parsers.py); uploads have
+    # their own limited multipart parser on the views that take files.
+    "DEFAULT_PARSER_CLASSES": [
+        "classifier.api.parsers.LimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+    ],
     "DEFAULT_THROTTLE_CLASSES": ["classifier.api.throttling.ScopedThrottle"],
     "DEFAULT_THROTTLE_RATES": API_THROTTLE_RATES,
     "DEFAULT_PAGINATION_CLASS": "classifier.api.pagination.PageNumberPagination",
@@ -322,6 +328,10 @@ SPECTACULAR_SETTINGS = {
     ],
     "VERSION": "1.0.0",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # classifier/converters.py: ids from 1 to 2**63 - 1; anything else is a 404.
+    "PATH_CONVERTER_OVERRIDES": {
+        "id": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+    },
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI and ReDoc from drf-spectacular-sidecar's static files, never a CDN.
@@ -360,6 +370,10 @@ if env_bool("SECURE_PROXY_SSL_HEADER", False):
     # Only behind a proxy that sets this header itself (Cloud Run, a load balancer);
     # without it, HTTPS=1 behind such a proxy redirects forever.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# /healthz shows the database's error text only to callers sending this value in the
+# X-Health-Token header; empty (the default) shows it to no one (it is always logged).
+HEALTHZ_TOKEN = env_str("HEALTHZ_TOKEN")
 
 # --- Logging --------------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from django import forms
 
+from classifier.converters import MAX_ID
 from moderation.selectors.queue import ORDER_CHOICES, ORDER_UNCERTAIN, QueueFilters
 from moderation.services import BULK_CONFIRM, BULK_RELABEL
 
@@ -60,8 +61,9 @@ class DecisionForm(forms.Form):
     # Set by the page when the moderator opened the text editor; otherwise the
     # text field is ignored so that an untouched page never records a text edit.
     text_edited = forms.BooleanField(required=False)
-    seen_correction = forms.IntegerField(required=False, min_value=0)
-    seen_text_correction = forms.IntegerField(required=False, min_value=0)
+    # Bounded like a row id: a larger number would overflow the database's integer.
+    seen_correction = forms.IntegerField(required=False, min_value=0, max_value=MAX_ID)
+    seen_text_correction = forms.IntegerField(required=False, min_value=0, max_value=MAX_ID)
     # Give the same decision to the meme's reposts that have no human label yet.
     apply_to_cluster = forms.BooleanField(required=False)
     # The queue's query string, so "next" keeps the moderator's filters and order.
@@ -88,9 +90,13 @@ class IdListField(forms.Field):
 
     def to_python(self, value):
         try:
-            return sorted({int(v) for v in value or []})
+            ids = sorted({int(v) for v in value or []})
         except (TypeError, ValueError):
             raise forms.ValidationError("Bad meme id.") from None
+        # Out of a row id's range, the database would overflow (a 500), not "not found".
+        if any(not 0 < i <= MAX_ID for i in ids):
+            raise forms.ValidationError("Bad meme id.")
+        return ids
 
     def validate(self, value):
         super().validate(value)

@@ -10,6 +10,7 @@ import logging
 
 from django.core import exceptions as django_exceptions
 from django.db import InterfaceError, OperationalError
+from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
@@ -113,6 +114,11 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
 
 def _translate(exc: Exception) -> Exception:
     """Turn the Django exceptions that client input can cause into DRF ones."""
+    if isinstance(exc, Http404):
+        # E.g. an unknown ?format= (DRF's content negotiation raises Django's Http404).
+        return exceptions.NotFound(str(exc) or "Not found.")
+    if isinstance(exc, django_exceptions.PermissionDenied):
+        return exceptions.PermissionDenied(str(exc) or None)
     if isinstance(exc, django_exceptions.RequestDataTooBig):
         return PayloadTooLarge("The request body is larger than the server accepts.")
     if isinstance(exc, django_exceptions.TooManyFieldsSent | django_exceptions.TooManyFilesSent):

@@ -5,13 +5,12 @@ from dataclasses import dataclass
 
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 
+# Row ids are 64-bit; a larger id is simply not found (and never reaches the DB, where it
+# would overflow). Re-exported for the serializers' bounds.
+from classifier.converters import MAX_ID
 from classifier.models import LabelSet, Meme, ModelVersion, Prediction
 from moderation.models import LabelCorrection, SecondReview
 from moderation.selectors.queue import label_set_get, memes_with_prediction
-
-# Row ids are 64-bit; a larger id in a URL is simply not found (and never reaches the DB,
-# where it would overflow).
-MAX_ID = 2**63 - 1
 
 ORDER_CREATED = "created"
 ORDER_UNCERTAINTY = "uncertainty"

@@ -2,16 +2,17 @@
 
 from django.urls import include, path, re_path
 
+import classifier.converters  # noqa: F401 (registers the <id:...> converter used below)
 from classifier.api import views
 
 app_name = "api"
 
 v1 = [
     path("memes/", views.MemeListCreateView.as_view(), name="meme-list"),
-    path("memes/<int:meme_id>/", views.MemeDetailView.as_view(), name="meme-detail"),
-    path("memes/<int:meme_id>/retry/", views.MemeRetryView.as_view(), name="meme-retry"),
+    path("memes/<id:meme_id>/", views.MemeDetailView.as_view(), name="meme-detail"),
+    path("memes/<id:meme_id>/retry/", views.MemeRetryView.as_view(), name="meme-retry"),
     path(
-        "memes/<int:meme_id>/corrections/",
+        "memes/<id:meme_id>/corrections/",
         views.MemeCorrectionView.as_view(),
         name="meme-corrections",
     ),
@@ -19,7 +20,7 @@ v1 = [
     path("agreement/", views.AgreementView.as_view(), name="agreement"),
     path("models/", views.ModelVersionListView.as_view(), name="model-list"),
     path(
-        "models/<int:model_version_id>/promote/",
+        "models/<id:model_version_id>/promote/",
         views.ModelVersionPromoteView.as_view(),
         name="model-promote",
     ),

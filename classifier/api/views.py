@@ -8,7 +8,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework import generics, permissions, status
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.parsers import FormParser, JSONParser
+from rest_framework.parsers import FormParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from classifier import services
 from classifier.api import errors, selectors, serializers
 from classifier.api.errors import ClassificationFailed, ClassifierUnavailable, Conflict
+from classifier.api.parsers import LimitedJSONParser
 from classifier.api.services import NoLabelYet, api_correction_create
 from classifier.api.uploads import LimitedMultiPartParser
 from classifier.ml_bridge import ClassifierUnavailable as BridgeUnavailable
@@ -189,7 +190,7 @@ class MemeRetryView(APIView):
 
 
 class MemeCorrectionView(ModeratorAPIView):
-    parser_classes = [JSONParser, FormParser, LimitedMultiPartParser]
+    parser_classes = [LimitedJSONParser, FormParser, LimitedMultiPartParser]
 
     def max_upload_bytes(self) -> int:
         return 256 * 1024  # no file here: room for a long corrected text

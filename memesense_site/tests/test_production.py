@@ -83,10 +83,24 @@ def test_healthz_answers_503_when_the_database_is_down(client, monkeypatch):
     monkeypatch.setattr(CursorWrapper, "execute", refuse)
     response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.json() == {
-        "status": "unavailable",
-        "database": "OperationalError: connection refused",
-    }
+    # No details for anonymous callers (it used to show the raw error text).
+    assert response.json() == {"status": "unavailable", "database": "unavailable"}
+
+
+@pytest.mark.django_db
+def test_healthz_shows_the_database_error_only_with_the_health_token(client, monkeypatch, settings):
+    from django.db.backends.utils import CursorWrapper
+
+    def refuse(self, sql, params=None):
+        raise OperationalError("connection to db.internal:5432 refused")
+
+    settings.HEALTHZ_TOKEN = "s3cret-health"
+    monkeypatch.setattr(CursorWrapper, "execute", refuse)
+    wrong = client.get("/healthz", HTTP_X_HEALTH_TOKEN="guess")
+    assert wrong.status_code == 503 and "db.internal" not in wrong.content.decode()
+    right = client.get("/healthz", HTTP_X_HEALTH_TOKEN="s3cret-health")
+    assert right.status_code == 503
+    assert right.json()["database"] == "OperationalError: connection to db.internal:5432 refused"
 
 
 @pytest.mark.django_db
