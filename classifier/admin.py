@@ -50,3 +50,6 @@ class MemeAdmin(admin.ModelAdmin):
     search_fields = ["original_name", "ocr_text", "caption", "sha256"]
     readonly_fields = ["sha256", "image", "size_bytes", "width", "height", "created_at"]
     inlines = [PredictionInline]
+
+
+from classifier.webhooks import admin as _webhooks_admin  # noqa: E402, F401  (registers)

@@ -16,3 +16,16 @@ class ClassifierConfig(AppConfig):
         # upload validation checks the size itself as well).
         Image.MAX_IMAGE_PIXELS = settings.MAX_IMAGE_PIXELS
         warnings.simplefilter("error", Image.DecompressionBombWarning)
+        self._clean_metrics_on_server_start()
+
+    @staticmethod
+    def _clean_metrics_on_server_start() -> None:
+        import sys
+
+        # A qcluster or runserver starting is a new run: the sample files of processes
+        # that are gone would otherwise add a previous run's counts to this one's. (The
+        # gunicorn master does the same in gunicorn.conf.py's on_starting.)
+        if sys.argv[1:2] in (["qcluster"], ["runserver"]):
+            from classifier.metrics import metrics_dir_clean
+
+            metrics_dir_clean()
