@@ -38,6 +38,19 @@ def classification_observe(*, stage: str, seconds: float, label_set: str = "") -
     CLASSIFICATION_SECONDS.labels(stage=stage, label_set=label_set).observe(seconds)
 
 
+def worker_metrics_serve(port: int) -> None:
+    """Serve this machine's samples on `port` (a task worker on a machine with no web).
+
+    Only the counters and histograms; the database gauges come from the web's /metrics.
+    No token: bind it to a private network only.
+    """
+    from prometheus_client import CollectorRegistry, multiprocess, start_http_server
+
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry, path=str(settings.METRICS_DIR))
+    start_http_server(port, registry=registry)
+
+
 def metrics_dir_clean(directory: Path | None = None) -> int:
     """Remove the sample files of processes that are gone; return how many.
 

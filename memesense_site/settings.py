@@ -379,6 +379,8 @@ METRICS_DIR.mkdir(parents=True, exist_ok=True)
 os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(METRICS_DIR))
 # When set, /metrics wants `Authorization: Bearer <token>`; empty: it answers anyone.
 METRICS_TOKEN = env_str("METRICS_TOKEN")
+# A qcluster on a machine without the web serves its own samples on this port (0: off).
+METRICS_PORT = env_int("METRICS_PORT", 0)
 
 # --- Moderation -----------------------------------------------------------------------------
 
