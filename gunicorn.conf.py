@@ -48,3 +48,23 @@ loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 # gunicorn's runtime control socket (gunicornc) lives in $HOME: not needed in a container,
 # and two servers on one machine would share it.
 control_socket_disable = True
+
+
+def on_starting(server) -> None:
+    """Before the workers fork: drop the metric files of processes from a previous run."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "memesense_site.settings")
+    from django.conf import settings
+
+    # Loading the settings first points prometheus_client at METRICS_DIR before it is
+    # imported: the workers fork from this process and inherit the module as it is.
+    directory = settings.METRICS_DIR
+    from classifier.metrics import metrics_dir_clean
+
+    metrics_dir_clean(directory)
+
+
+def child_exit(server, worker) -> None:
+    """A worker that exited keeps its counts; prometheus_client forgets its live gauges."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

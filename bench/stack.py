@@ -88,6 +88,8 @@ class Stack:
             MEDIA_ROOT=str(self.workdir / "media"),
             Q_NAME=self.q_name,
             Q_SYNC="0",
+            # A developer's .env must not change what these processes run with.
+            DOTENV_FILE="",
             PYTHONUNBUFFERED="1",
             # One thread per process: the workers are the parallelism.
             OMP_NUM_THREADS="1",

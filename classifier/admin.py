@@ -59,3 +59,6 @@ class MemeAdmin(admin.ModelAdmin):
         "created_at",
     ]
     inlines = [PredictionInline]
+
+
+from classifier.webhooks import admin as _webhooks_admin  # noqa: E402, F401  (registers)

@@ -260,3 +260,11 @@ class AutoDecision(models.Model):
 
     def __str__(self) -> str:
         return f"auto {self.prediction}"
+
+
+# Webhook models live in their own package; importing them here registers them with the app.
+from classifier.webhooks.models import (  # noqa: E402, F401
+    WebhookDelivery,
+    WebhookEvent,
+    WebhookSubscription,
+)

@@ -3,6 +3,7 @@
 import hashlib
 import logging
 import math
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -13,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from classifier import ml_bridge, selectors
+from classifier import metrics, ml_bridge, selectors
 from classifier.models import (
     AutoDecision,
     LabelSet,
@@ -25,6 +26,7 @@ from classifier.models import (
 )
 from classifier.reposts import services as reposts
 from classifier.validation import NormalisedImage
+from classifier.webhooks.services import webhook_event_emit
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +80,7 @@ def meme_create(
     except BaseException:
         _delete_unless_referenced(name)
         raise
+    metrics.UPLOADS.inc()
     return meme, True
 
 
@@ -211,6 +214,7 @@ def image_classify(
             code=FAILURE_IMAGE,
             public="The stored picture could not be opened",
         ) from exc
+    started = time.perf_counter()
     try:
         ocr_text = ml_bridge.read_text(picture)
     except Exception as exc:
@@ -219,11 +223,13 @@ def image_classify(
             code=FAILURE_OCR,
             public="The text in the picture could not be read",
         ) from exc
+    metrics.classification_observe(stage="ocr", seconds=time.perf_counter() - started)
 
     text = model_text(ocr_text=ocr_text, caption=caption)
     results = []
     for version in versions:
         name = version.label_set.name
+        started = time.perf_counter()
         try:
             classification = ml_bridge.classify(name, version.artifact_path, picture, text)
         except ml_bridge.ClassifierUnavailable as exc:
@@ -238,6 +244,9 @@ def image_classify(
                 code=FAILURE_MODEL_RUN,
                 public=f"The model for {name} could not classify this meme",
             ) from exc
+        metrics.classification_observe(
+            stage="model", seconds=time.perf_counter() - started, label_set=name
+        )
         results.append(LabelResult(model_version=version, classification=classification))
     return ImageResult(ocr_text=ocr_text, results=results)
 
@@ -257,6 +266,7 @@ def meme_classify(*, meme_id: int) -> Meme | None:
     meme = _meme_claim(meme_id)
     if meme is None:
         return None
+    started = time.perf_counter()
     try:
         with meme.image.open("rb") as fh:
             image_bytes = fh.read()
@@ -268,7 +278,9 @@ def meme_classify(*, meme_id: int) -> Meme | None:
     except Exception as exc:
         logger.exception("classifying meme %s failed", meme_id)
         return _meme_fail(meme, exc)
-    return _meme_store_result(meme, outcome)
+    meme = _meme_store_result(meme, outcome)
+    metrics.classification_observe(stage="total", seconds=time.perf_counter() - started)
+    return meme
 
 
 def _meme_claim(meme_id: int) -> Meme | None:
@@ -303,6 +315,7 @@ def _meme_claim(meme_id: int) -> Meme | None:
                     "updated_at",
                 ]
             )
+            webhook_event_emit(type="meme.failed", meme_id=meme.pk)
             return None
         meme.status = Meme.Status.PROCESSING
         meme.attempts += 1
@@ -321,6 +334,7 @@ def _meme_claim(meme_id: int) -> Meme | None:
     return meme
 
 
+@transaction.atomic
 def _meme_fail(meme: Meme, exc: BaseException) -> Meme:
     meme.status = Meme.Status.FAILED
     meme.failure_reason = failure_sentence(exc)
@@ -329,6 +343,7 @@ def _meme_fail(meme: Meme, exc: BaseException) -> Meme:
     meme.save(
         update_fields=["status", "failure_reason", "failure_detail", "finished_at", "updated_at"]
     )
+    webhook_event_emit(type="meme.failed", meme_id=meme.pk)
     return meme
 
 
@@ -373,6 +388,7 @@ def _meme_store_result(meme: Meme, outcome: ImageResult) -> Meme:
             "updated_at",
         ]
     )
+    webhook_event_emit(type="meme.classified", meme_id=meme.pk)
     return meme
 
 
@@ -392,9 +408,26 @@ def auto_decision_apply(*, prediction: Prediction) -> AutoDecision | None:
         return None
     draw = hashlib.sha256(f"audit:{label_set.name}:{prediction.meme.sha256}".encode()).hexdigest()
     audit = int(draw[:8], 16) / 2**32 < label_set.auto_audit_rate
-    return AutoDecision.objects.create(
+    decision = AutoDecision.objects.create(
         prediction=prediction, threshold=label_set.auto_threshold, audit=audit
     )
+    webhook_event_emit(
+        type="meme.auto_decided",
+        meme_id=prediction.meme_id,
+        details=_auto_decision_details(decision),
+    )
+    return decision
+
+
+def _auto_decision_details(decision: AutoDecision) -> dict:
+    prediction = decision.prediction
+    return {
+        "label_set": prediction.label_set.name,
+        "label": prediction.label,
+        "confidence": prediction.confidence,
+        "threshold": decision.threshold,
+        "audit": decision.audit,
+    }
 
 
 def probability_stats(probabilities: dict[str, float]) -> tuple[float, float, float]:
@@ -465,4 +498,9 @@ def model_version_activate(*, model_version: ModelVersion) -> ModelVersion:
     model_version.is_active = True
     model_version.activated_at = timezone.now()
     model_version.save(update_fields=["is_active", "activated_at"])
+    webhook_event_emit(
+        type="model.promoted",
+        model_version_id=model_version.pk,
+        details={"label_set": model_version.label_set.name, "version": model_version.version},
+    )
     return model_version

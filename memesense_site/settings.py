@@ -13,6 +13,16 @@ from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
+# A developer's `.env` (written by `make run` / `make test`: DEBUG=1 and a generated
+# SECRET_KEY) is read when present, so local commands work without typing DEBUG=1. Real
+# environment variables win over it. Production has no such file and is unchanged;
+# DOTENV_FILE= (empty) turns the file off, as the tests do.
+_dotenv = os.environ.get("DOTENV_FILE", str(BASE_DIR / ".env"))  # before env_* exist
+if _dotenv:
+    from dotenv import load_dotenv
+
+    load_dotenv(_dotenv, override=False)
+
 
 def env_str(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
@@ -103,6 +113,8 @@ MIDDLEWARE = [
     # First: load balancers and container health checks call /healthz by IP over plain
     # HTTP, so it answers before the host check and the HTTPS redirect.
     "memesense_site.health.HealthCheckMiddleware",
+    # GET /metrics answers here for the same reason; every other answer is timed.
+    "memesense_site.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -327,6 +339,11 @@ SPECTACULAR_SETTINGS = {
         "classifier.api.schema.add_description",
     ],
     "VERSION": "1.0.0",
+    # Memes and webhook deliveries both have a `status`; each choice set gets its own name.
+    "ENUM_NAME_OVERRIDES": {
+        "StatusEnum": "classifier.api.schema.MEME_STATUS_CHOICES",
+        "WebhookDeliveryStatusEnum": "classifier.api.schema.WEBHOOK_DELIVERY_STATUS_CHOICES",
+    },
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     # classifier/converters.py: ids from 1 to 2**63 - 1; anything else is a 404.
     "PATH_CONVERTER_OVERRIDES": {
@@ -339,6 +356,41 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+
+# --- Webhooks (classifier/webhooks, docs/integration.md) ------------------------------------
+
+# Subscriptions and deliveries to loopback and private addresses are refused unless this
+# is on (a receiver on the same machine or network, tests). Link-local addresses (the
+# cloud metadata service), multicast and reserved ones are refused either way.
+WEBHOOK_ALLOW_PRIVATE_NETWORKS = env_bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", False)
+WEBHOOK_CONNECT_TIMEOUT = env_int("WEBHOOK_CONNECT_TIMEOUT", 5)
+WEBHOOK_READ_TIMEOUT = env_int("WEBHOOK_READ_TIMEOUT", 10)
+# Attempts per delivery; retry n waits WEBHOOK_RETRY_BASE_SECONDS * 2**(n-1), give or take
+# WEBHOOK_RETRY_JITTER of it. The defaults make 8 attempts over about two hours.
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8)
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 60)
+WEBHOOK_RETRY_JITTER = env_fraction("WEBHOOK_RETRY_JITTER", 0.2)
+# A subscription whose deliveries have failed without a success for this long is disabled.
+WEBHOOK_DISABLE_AFTER_SECONDS = env_int("WEBHOOK_DISABLE_AFTER_SECONDS", 5 * 24 * 3600)
+# How often the sweep sends due retries (and events whose fan-out task was lost).
+WEBHOOK_SWEEP_MINUTES = env_int("WEBHOOK_SWEEP_MINUTES", 1)
+# Public address of the site (https://memes.example.com): links in webhook bodies are
+# absolute with it, paths without it.
+SITE_URL = env_str("SITE_URL").rstrip("/")
+
+# --- Metrics (/metrics, memesense_site/metrics.py) ------------------------------------------
+
+# prometheus_client's multiprocess mode: every process (web workers, task workers) writes
+# its samples under this directory and the web's /metrics adds them up, so one scrape
+# covers the machine. Files of processes that are gone are removed when a server starts.
+METRICS_DIR = env_path("METRICS_DIR", VAR_DIR / "metrics")
+METRICS_DIR.mkdir(parents=True, exist_ok=True)
+# Read by prometheus_client when it is first imported, which happens after the settings.
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(METRICS_DIR))
+# When set, /metrics wants `Authorization: Bearer <token>`; empty: it answers anyone.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+# A qcluster on a machine without the web serves its own samples on this port (0: off).
+METRICS_PORT = env_int("METRICS_PORT", 0)
 
 # --- Moderation -----------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from classifier.models import AutoDecision, LabelSet, ModelVersion, Prediction
+from classifier.webhooks.services import webhook_event_emit
 from ml.decisions import threshold_for_precision, wilson_interval
 from moderation.models import LabelCorrection
 from moderation.selectors.memes import human_labels
@@ -78,6 +79,16 @@ def auto_decision_revert(*, decision: AutoDecision, moderator) -> AutoDecision:
         decision.reverted_at = timezone.now()
         decision.reverted_by = moderator
         decision.save(update_fields=["reverted_at", "reverted_by"])
+        prediction = decision.prediction
+        webhook_event_emit(
+            type="meme.auto_reverted",
+            meme_id=prediction.meme_id,
+            details={
+                "label_set": prediction.label_set.name,
+                "label": prediction.label,
+                "moderator": getattr(moderator, "username", None),
+            },
+        )
     return decision
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from classifier.models import LabelSet, Meme
 from classifier.reposts.selectors import cluster_meme_ids
+from classifier.webhooks.services import webhook_event_emit
 from moderation.models import LabelCorrection, ReviewLease, ReviewSkip, SecondReview
 from moderation.selectors.agreement import RATING_SOURCES, second_review_drawn
 from moderation.selectors.memes import (
@@ -168,6 +169,20 @@ def correction_create(
     if moderator is not None:
         review_lease_release(meme=meme, label_set=label_set, moderator=moderator)
     _second_review_track(correction)
+    webhook_event_emit(
+        type="meme.labelled",
+        meme_id=meme.pk,
+        details={
+            "label_set": label_set.name,
+            "label": correction.new_label or None,
+            "unusable": correction.unusable,
+            "previous_label": correction.old_label or None,
+            "text_changed": correction.text_changed,
+            "source": correction.source,
+            "correction_id": correction.pk,
+            "moderator": getattr(moderator, "username", None),
+        },
+    )
     return correction
 
 

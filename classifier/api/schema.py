@@ -1,4 +1,12 @@
-"""What the OpenAPI document says about the API as a whole (info.description)."""
+"""What the OpenAPI document says about the API as a whole (info.description, enum names)."""
+
+from classifier.models import Meme
+from classifier.webhooks.models import WebhookDelivery
+
+# Memes and webhook deliveries both have a `status` field; without a name for each choice
+# set drf-spectacular makes one up (SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]).
+MEME_STATUS_CHOICES = Meme.Status.choices
+WEBHOOK_DELIVERY_STATUS_CHOICES = WebhookDelivery.Status.choices
 
 DESCRIPTION = """\
 Platforms push memes to Memesense and read the verdicts back; moderation tools act through it too.
@@ -15,7 +23,9 @@ answers 401. Correcting labels and promoting models need the moderators' permiss
 **Upload, poll, correct.** `POST /api/v1/memes/` (multipart: `image`, optional `text`) answers
 202 with the meme's `id`, `status` and `url`, or 200 with the existing meme when the same bytes
 were uploaded before. Poll `url` until `status` is `classified` (see `predictions`) or `failed`
-(see `failure_reason`). Moderators correct with `POST /api/v1/memes/{id}/corrections/`.
+(see `failure_reason`), or subscribe to webhooks (`/api/v1/webhooks/`, staff) and be told:
+signed per Standard Webhooks, retried, see docs/integration.md. Moderators correct with
+`POST /api/v1/memes/{id}/corrections/`.
 
 **Errors.** Every error answers JSON: `{"error": "<code>", "detail": "<message>"}`, plus
 `"field"` (the request field to blame) and `"fields"` (every invalid field) for validation

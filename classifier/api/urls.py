@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 
 import classifier.converters  # noqa: F401 (registers the <id:...> converter used below)
 from classifier.api import views
+from classifier.webhooks import api as webhooks
 
 app_name = "api"
 
@@ -25,6 +26,27 @@ v1 = [
         name="model-promote",
     ),
     path("classify/", views.ClassifyView.as_view(), name="classify"),
+    path("webhooks/", webhooks.SubscriptionListView.as_view(), name="webhook-list"),
+    path(
+        "webhooks/<int:subscription_id>/",
+        webhooks.SubscriptionDetailView.as_view(),
+        name="webhook-detail",
+    ),
+    path(
+        "webhooks/<int:subscription_id>/ping/",
+        webhooks.SubscriptionPingView.as_view(),
+        name="webhook-ping",
+    ),
+    path(
+        "webhooks/<int:subscription_id>/deliveries/",
+        webhooks.DeliveryListView.as_view(),
+        name="webhook-deliveries",
+    ),
+    path(
+        "webhooks/<int:subscription_id>/deliveries/<int:delivery_id>/redeliver/",
+        webhooks.RedeliverView.as_view(),
+        name="webhook-redeliver",
+    ),
 ]
 
 urlpatterns = [

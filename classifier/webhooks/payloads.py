@@ -1,0 +1,43 @@
+"""The body of a webhook: `{"type", "timestamp", "data"}`, memes as the API shows them."""
+
+from django.conf import settings
+
+from classifier.api import selectors as api_selectors
+from classifier.api import serializers
+from classifier.models import Meme, ModelVersion
+from classifier.webhooks.models import WebhookEvent
+
+
+class _SiteRequest:
+    """Stands in for a request so the API's serializers write absolute links (SITE_URL)."""
+
+    def build_absolute_uri(self, path: str) -> str:
+        return f"{settings.SITE_URL}{path}" if settings.SITE_URL else path
+
+
+def event_body(event: WebhookEvent) -> dict:
+    data = dict(event.details)
+    context = {"request": _SiteRequest()}
+    if event.meme_id is not None:
+        try:
+            meme = api_selectors.meme_get(meme_id=event.meme_id)
+        except Meme.DoesNotExist:
+            data["meme"] = {"id": event.meme_id, "deleted": True}
+        else:
+            data["meme"] = serializers.MemeDetailSerializer(meme, context=context).data
+    if event.model_version_id is not None:
+        version = (
+            ModelVersion.objects.select_related("label_set", "parent", "triggered_by")
+            .filter(pk=event.model_version_id)
+            .first()
+        )
+        data["model"] = (
+            serializers.ModelVersionSerializer(version).data
+            if version is not None
+            else {"id": event.model_version_id, "deleted": True}
+        )
+    return {
+        "type": event.type,
+        "timestamp": event.created_at.isoformat().replace("+00:00", "Z"),
+        "data": data,
+    }
