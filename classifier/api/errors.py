@@ -14,7 +14,6 @@ from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +99,11 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         # to DatabaseUnavailableMiddleware, which answers 503 with Retry-After.
         return None
     exc = _translate(exc)
+    # Imported here: rest_framework.views reads DEFAULT_PARSER_CLASSES when it is first
+    # imported, and our parser imports this module, so a module-level import is a cycle
+    # whenever this module is the first to be loaded (a worker building a webhook body).
+    from rest_framework.views import exception_handler as drf_exception_handler
+
     response = drf_exception_handler(exc, context)
     if response is None:
         view = context.get("view")

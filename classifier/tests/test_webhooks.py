@@ -150,7 +150,9 @@ def test_it_delivers_a_signed_event_that_a_standard_webhooks_receiver_verifies(
     assert body["type"] == "meme.failed"
     assert body["data"]["meme"]["id"] == meme.pk
     assert body["data"]["meme"]["status"] == "failed"
-    assert "no active model version" in body["data"]["meme"]["failure_reason"]
+    # The public sentence with its error code, never the internal detail (docs/security.md).
+    assert body["data"]["meme"]["failure_reason"].startswith("No model is active")
+    assert "(error M101)" in body["data"]["meme"]["failure_reason"]
     assert dt.datetime.fromisoformat(body["timestamp"]) <= timezone.now()
     delivery = WebhookDelivery.objects.get(subscription=subscription)
     assert received.headers["webhook-id"] == delivery.message_id

@@ -20,7 +20,9 @@ def event_body(event: WebhookEvent) -> dict:
     context = {"request": _SiteRequest()}
     if event.meme_id is not None:
         try:
-            meme = api_selectors.meme_get(meme_id=event.meme_id)
+            # The receiving platform gets every meme it is told about, as the API shows it
+            # to a caller who is not a moderator: no moderator identities (docs/security.md).
+            meme = api_selectors.memes_with_details(Meme.objects.filter(pk=event.meme_id)).get()
         except Meme.DoesNotExist:
             data["meme"] = {"id": event.meme_id, "deleted": True}
         else:

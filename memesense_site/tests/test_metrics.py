@@ -46,7 +46,7 @@ def test_it_times_requests_by_route_not_by_path(client, user):
     client.get("/api/v1/memes/12345/")
     client.get("/api/v1/memes/67890/")
     found = samples(client.get("/metrics").content.decode())
-    route = "api/v1/memes/<int:meme_id>/"
+    route = "api/v1/memes/<id:meme_id>/"
     count = value(
         found,
         "memesense_http_request_duration_seconds_count",
