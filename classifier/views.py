@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from classifier import selectors, services
+from classifier.api.throttling import throttle_wait
 from classifier.forms import MemeUploadForm
 from classifier.models import Meme, user_sees_all_memes
 from classifier.reposts import selectors as reposts
@@ -62,6 +63,15 @@ def upload_access(view):
 
 @upload_access
 def upload(request):
+    wait = throttle_wait(request, scope="uploads") if request.method == "POST" else None
+    if wait is not None:
+        messages.error(
+            request, f"Too many uploads in a short time; please try again in {wait} seconds."
+        )
+        context = {"form": MemeUploadForm(), "recent": _recent(request)}
+        response = render(request, "classifier/upload.html", context, status=429)
+        response["Retry-After"] = str(wait)
+        return response
     if request.method == "POST" and _body_too_large(request):
         # Refused before Django reads the body into memory or a temporary file.
         limit = settings.MAX_UPLOAD_BYTES / (1024 * 1024)

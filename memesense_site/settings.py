@@ -6,6 +6,7 @@ Values that must not be guessed in production (SECRET_KEY) fail loudly when miss
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -105,6 +106,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "classifier",
     "moderation",
 ]
@@ -125,6 +127,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # A database restart answers 503 and "try again", not a 500.
     "memesense_site.health.DatabaseUnavailableMiddleware",
+    # Last, as django-axes requires: it turns a locked-out login into its lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "memesense_site.urls"
@@ -176,9 +180,39 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes first: it refuses a locked-out login before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login throttling and lockout (django-axes) for the site's and the admin's login forms:
+# after AXES_FAILURE_LIMIT wrong passwords for one username from one address, that pair
+# is locked out for AXES_COOLOFF_MINUTES (or until an admin deletes the attempt in admin
+# -> Axes -> Access attempts, or runs `manage.py axes_reset_username NAME`). Counting the
+# pair, not the username alone, keeps a stranger from locking a moderator out.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Passwords typed into the username field must not end up in the attempts table.
+AXES_SENSITIVE_PARAMETERS = ["password"]
+AXES_VERBOSE = False
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "classifier:upload"
 LOGOUT_REDIRECT_URL = "login"
+
+# Outgoing mail, used only for password-reset links. Without EMAIL_HOST the reset pages
+# are not mounted at all (an admin sets passwords then), so nothing tries SMTP on
+# localhost:25. EMAIL_URL-style values are not used: each part is its own variable.
+EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "memesense@localhost")
+PASSWORD_RESET_ENABLED = bool(EMAIL_HOST)
 
 # Whether visitors who are not logged in may upload and view memes.
 ALLOW_ANONYMOUS_UPLOAD = env_bool("ALLOW_ANONYMOUS_UPLOAD", False)
@@ -292,14 +326,31 @@ MEME_STALE_SECONDS = env_int("MEME_STALE_SECONDS", Q_TIMEOUT + 60)
 MEME_MAX_ATTEMPTS = env_int("MEME_MAX_ATTEMPTS", 3)
 MEME_SWEEP_MINUTES = env_int("MEME_SWEEP_MINUTES", 5)
 
+# --- Cache ----------------------------------------------------------------------------------
+
+# Throttle counters live here. The default (local memory) is per process: with several
+# gunicorn processes each counts on its own. CACHE_URL=redis://host:6379/1 shares them;
+# use another Redis database than the task broker's, since clearing a cache flushes it.
+CACHE_URL = env_str("CACHE_URL")
+if CACHE_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 # --- REST API (classifier/api, docs/api.md) ------------------------------------------------
 
 # Requests per user for each throttle scope, as DRF rates ("120/min", "10/s", "5000/day").
-# Counters live in the default cache, i.e. per process unless CACHES points at a shared one.
+# Counters live in the default cache: per process with the local-memory default, shared by
+# every web process once CACHE_URL points at Redis (below).
+# The web upload form counts against the same "uploads" rate, in the same counter as the
+# API; "password_reset" limits reset e-mails per client address.
 API_THROTTLE_RATES = {
     "uploads": env_str("API_THROTTLE_UPLOADS", "120/min"),
     "classify": env_str("API_THROTTLE_CLASSIFY", "20/min"),
     "api": env_str("API_THROTTLE_DEFAULT", "1200/min"),
+    "password_reset": env_str("PASSWORD_RESET_THROTTLE", "5/h"),
 }
 for _scope, _rate in API_THROTTLE_RATES.items():
     _count, _, _period = _rate.partition("/")

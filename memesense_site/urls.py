@@ -3,10 +3,11 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 
 from classifier.views import meme_file
+from memesense_site.accounts import account_urls
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/", include(account_urls())),
     path("moderation/", include("moderation.urls")),
     path("api/", include("classifier.api.urls")),
     path("", include("classifier.urls")),

@@ -1,5 +1,8 @@
 """Per-user request rates by scope: uploads, classify, and api for everything else."""
 
+import math
+from types import SimpleNamespace
+
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -34,3 +37,13 @@ class ScopedThrottle(SimpleRateThrottle):
         else:
             ident = self.get_ident(request)
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+def throttle_wait(request, *, scope: str) -> int | None:
+    """For a plain Django view: None if `request` is within `scope`'s rate, else the
+    seconds to wait. The counter is the API's own (same cache key), so the web form and
+    the API share one budget per user."""
+    throttle = ScopedThrottle()
+    if throttle.allow_request(request, SimpleNamespace(throttle_scope=scope)):
+        return None
+    return max(1, math.ceil(throttle.wait() or 1))

@@ -9,6 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework import generics, permissions, status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import FormParser
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -49,9 +50,9 @@ def _meme_or_404(request: Request, meme_id: int) -> Meme:
         raise NotFound(f"No meme with id {meme_id}.") from None
 
 
-def _meme_context(view, request: Request, memes) -> dict:
+def _meme_context(request: Request, memes) -> dict:
     blind = selectors.blind_human_labels(user=request.user, memes=memes)
-    return {**view.get_serializer_context(), "blind": blind}
+    return {"request": request, "blind": blind}
 
 
 class MemeListCreateView(generics.GenericAPIView):
@@ -92,7 +93,7 @@ class MemeListCreateView(generics.GenericAPIView):
             selectors.memes_list(filters=query.to_filters(), user=request.user)
         )
         page = self.paginate_queryset(memes)
-        context = _meme_context(self, request, page)
+        context = _meme_context(request, page)
         data = serializers.MemeSerializer(page, many=True, context=context).data
         return self.get_paginated_response(data)
 
@@ -133,7 +134,7 @@ class MemeListCreateView(generics.GenericAPIView):
         except Meme.DoesNotExist:
             raise errors.AlreadyUploaded() from None
         url = reverse("api:meme-detail", args=[meme.pk])
-        output = serializers.MemeSerializer(meme, context=_meme_context(self, request, [meme]))
+        output = serializers.MemeSerializer(meme, context=_meme_context(request, [meme]))
         return Response(
             output.data,
             status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK,
@@ -157,7 +158,7 @@ class MemeDetailView(generics.GenericAPIView):
     )
     def get(self, request: Request, meme_id: int) -> Response:
         meme = _meme_or_404(request, meme_id)
-        context = _meme_context(self, request, [meme])
+        context = _meme_context(request, [meme])
         return Response(serializers.MemeDetailSerializer(meme, context=context).data)
 
 
@@ -185,7 +186,7 @@ class MemeRetryView(APIView):
         except services.RetryRefused as refused:
             raise errors.CannotRetry(str(refused)) from None
         meme = selectors.meme_get(meme_id=meme.pk, user=request.user)
-        output = serializers.MemeSerializer(meme, context=_meme_context(self, request, [meme]))
+        output = serializers.MemeSerializer(meme, context=_meme_context(request, [meme]))
         return Response(output.data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -411,6 +412,13 @@ class _DocsAccess:
         if settings.API_DOCS_PUBLIC:
             return [permissions.AllowAny()]
         return [permissions.IsAuthenticated()]
+
+    def perform_content_negotiation(self, request, force=False):
+        if force:
+            # Negotiation failed (an unknown ?format=): the error is JSON, as everywhere
+            # under /api/, not the view's first renderer (YAML or an HTML page).
+            return (JSONRenderer(), JSONRenderer.media_type)
+        return super().perform_content_negotiation(request, force)
 
 
 class SchemaView(_DocsAccess, SpectacularAPIView):

@@ -1,0 +1,67 @@
+"""The account pages: Django's own views, password reset only with mail, and throttled."""
+
+from django.conf import settings
+from django.contrib.auth import views as auth_views
+from django.http import HttpResponse
+from django.urls import path
+from django.views.decorators.debug import sensitive_post_parameters
+
+from classifier.api.throttling import throttle_wait
+
+
+class ThrottledPasswordResetView(auth_views.PasswordResetView):
+    """Django's reset form; a client past PASSWORD_RESET_THROTTLE gets a 429, no mail.
+
+    The counter is per client address (anonymous) in the default cache, so a script
+    cannot flood an inbox or the mail server.
+    """
+
+    def post(self, request, *args, **kwargs):
+        wait = throttle_wait(request, scope="password_reset")
+        if wait is not None:
+            response = HttpResponse(
+                f"Too many password-reset requests; please try again in {wait} seconds.",
+                status=429,
+                content_type="text/plain; charset=utf-8",
+            )
+            response["Retry-After"] = str(wait)
+            return response
+        return super().post(request, *args, **kwargs)
+
+
+def account_urls() -> list:
+    """django.contrib.auth.urls, with the reset pages only when mail is configured."""
+    urls = [
+        path("login/", auth_views.LoginView.as_view(), name="login"),
+        path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+        path(
+            "password_change/",
+            sensitive_post_parameters()(auth_views.PasswordChangeView.as_view()),
+            name="password_change",
+        ),
+        path(
+            "password_change/done/",
+            auth_views.PasswordChangeDoneView.as_view(),
+            name="password_change_done",
+        ),
+    ]
+    if not settings.PASSWORD_RESET_ENABLED:
+        return urls
+    return urls + [
+        path("password_reset/", ThrottledPasswordResetView.as_view(), name="password_reset"),
+        path(
+            "password_reset/done/",
+            auth_views.PasswordResetDoneView.as_view(),
+            name="password_reset_done",
+        ),
+        path(
+            "reset/<uidb64>/<token>/",
+            auth_views.PasswordResetConfirmView.as_view(),
+            name="password_reset_confirm",
+        ),
+        path(
+            "reset/done/",
+            auth_views.PasswordResetCompleteView.as_view(),
+            name="password_reset_complete",
+        ),
+    ]
