@@ -17,6 +17,12 @@ class LabelSet(models.Model):
     # The class moderators watch for (e.g. "negative"); blank when none is special.
     alert_class = models.CharField(max_length=64, blank=True)
     description = models.TextField(blank=True)
+    # Below this confidence the review page preselects no class: the moderator has to pick,
+    # so an unsure model is judged rather than agreed with.
+    review_threshold = models.FloatField(
+        default=0.8,
+        help_text="Model confidence (0–1) from which the review page preselects its class.",
+    )
     # Automatic decisions: a moderator sets the precision they must reach; the
     # threshold is derived from human-confirmed predictions of the model version
     # named below (moderation.autodecisions) and applies to that version only.

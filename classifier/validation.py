@@ -26,13 +26,6 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP")
 ALLOWED_LABEL = "JPEG, PNG, WebP, GIF or BMP"
 
-_EXTENSIONS = {
-    "JPEG": {".jpg", ".jpeg", ".jpe", ".jfif"},
-    "PNG": {".png"},
-    "WEBP": {".webp"},
-    "GIF": {".gif"},
-    "BMP": {".bmp", ".dib"},
-}
 _MAX_NAME_LENGTH = 120
 
 
@@ -79,9 +72,8 @@ def normalise_upload(data: bytes, name: str) -> NormalisedImage:
 
     image = _decode(data)
     fmt = image.format or ""
-    extension = _extension(clean_name)
-    if extension and extension not in _EXTENSIONS[fmt]:
-        notes.append(f"The file is named {extension} but is a {fmt} image; it was read as {fmt}.")
+    # A name whose extension disagrees with the bytes (a JPEG saved as .png) is common and
+    # harmless: the type is read from the bytes, so the uploader is not told about it.
 
     if _orientation(image) not in (None, 1):
         try:
@@ -200,11 +192,6 @@ def _orientation(image: Image.Image) -> int | None:
 def _looks_like_markup(data: bytes) -> bool:
     head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     return head.startswith((b"<", b"\xff\xfe<", b"\xfe\xff\x00<"))
-
-
-def _extension(name: str) -> str:
-    stem, dot, ext = name.rpartition(".")
-    return f".{ext.lower()}" if dot and stem else ""
 
 
 def _megabytes(n: int) -> str:

@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "csp",
     "classifier",
     "moderation",
 ]
@@ -125,6 +126,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     # A database restart answers 503 and "try again", not a 500.
     "memesense_site.health.DatabaseUnavailableMiddleware",
     # Last, as django-axes requires: it turns a locked-out login into its lockout page.
@@ -270,6 +272,11 @@ RECLASSIFY_AFTER_PROMOTION = env_bool("RECLASSIFY_AFTER_PROMOTION", False)
 OCR_ENGINE = env_str("MEMESENSE_OCR_ENGINE")
 # Store with each prediction which modality decided and which caption words mattered.
 EXPLAIN_PREDICTIONS = env_bool("EXPLAIN_PREDICTIONS", True)
+
+# Labelled datasets imported from the dashboard (a CSV and a zip of images) are unpacked
+# here before the slow queue imports them; IMPORT_MAX_BYTES caps the zip, packed and unpacked.
+IMPORT_ROOT = env_path("IMPORT_ROOT", VAR_DIR / "imports")
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 500 * 1024 * 1024)
 
 # --- Background tasks (django-q2) -----------------------------------------------------------
 
@@ -477,6 +484,27 @@ if env_bool("SECURE_PROXY_SSL_HEADER", False):
 # /healthz shows the database's error text only to callers sending this value in the
 # X-Health-Token header; empty (the default) shows it to no one (it is always logged).
 HEALTHZ_TOKEN = env_str("HEALTHZ_TOKEN")
+
+# A Content-Security-Policy on every page (django-csp): scripts, styles and images only from
+# this site, so an injected <script> or inline handler never runs. The pages keep their
+# JavaScript in static/ for this reason. Swagger UI and ReDoc (drf-spectacular's templates)
+# boot with an inline script, so their two pages are left out; they show the schema only.
+# (Not named CSP_*: django-csp takes such settings for its old format and stops.)
+_csp_report_uri = env_str("CSP_REPORT_URI")
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/api/docs/", "/api/redoc/"],
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        **({"report-uri": [_csp_report_uri]} if _csp_report_uri else {}),
+    },
+}
 
 # --- Logging --------------------------------------------------------------------------------
 

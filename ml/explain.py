@@ -2,15 +2,14 @@
 
 Gradient-free and bounded: the head is run with each modality masked (replaced
 by its training mean, which the head saw during training through modality
-dropout), and the caption is re-encoded with one word (or, for long captions,
-one chunk of words) left out at a time, all in one batch. The image is
-encoded once, so the cost is one batched text encoding and a few head rows.
-Probabilities here are the model's uncalibrated ones (see explain()).
+dropout), and the caption is re-encoded with one word left out at a time (every
+occurrence of it), all in one batch. The image is encoded once, so the cost is one
+batched text encoding and a few head rows. Probabilities are the calibrated ones, the
+same scale as the prediction a person reads next to the explanation.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import asdict, dataclass, field
 
@@ -20,7 +19,7 @@ from .encoders import encoders_for
 from .imaging import open_image
 from .model import FusionModel, Result
 
-MAX_PIECES = 12  # at most this many occlusions per caption, whatever its length
+MAX_PIECES = 24  # at most this many words are occluded per caption, whatever its length
 TOP_WORDS = 5
 
 
@@ -35,9 +34,12 @@ class Explanation:
     image_effect: float
     text_effect: float
     deciding: str  # "image", "text" or "both"
-    # (word or chunk, change in the probability of `label` when it is removed,
+    # (word, change in the probability of `label` when it is removed,
     # sign flipped so that positive means "pushed towards the label").
     words: list[tuple[str, float]] = field(default_factory=list)
+    # True: every probability above is on the calibrated scale of the prediction itself.
+    # Explanations stored before this field existed were on the uncalibrated scale.
+    calibrated: bool = True
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -45,18 +47,29 @@ class Explanation:
         return data
 
 
+def _key(word: str) -> str:
+    return word.strip(_PUNCTUATION).lower()
+
+
+_PUNCTUATION = "\"'.,!?:;()[]{}“”‘’«»…-–—*_"
+
+
 def _pieces(text: str) -> list[tuple[str, str]]:
-    """(piece, text without it) for each word, or each chunk of a long caption."""
-    words = re.findall(r"\S+", text or "")
-    if not words:
-        return []
-    size = math.ceil(len(words) / MAX_PIECES)
-    out = []
-    for start in range(0, len(words), size):
-        piece = " ".join(words[start : start + size])
-        rest = " ".join(words[:start] + words[start + size :])
-        out.append((piece, rest))
-    return out
+    """(word, text without every occurrence of it) for the caption's distinct words.
+
+    One word at a time, so the influence shown is a word's own, not a chunk's. A long
+    caption has its MAX_PIECES longest distinct words occluded (first seen wins a tie):
+    longer words are the content words far more often than the short function words.
+    """
+    tokens = re.findall(r"\S+", text or "")
+    order: dict[str, str] = {}
+    for token in tokens:
+        key = _key(token)
+        if key and key not in order:
+            order[key] = token.strip(_PUNCTUATION)
+    keys = sorted(order, key=lambda k: -len(k))[:MAX_PIECES]
+    keys.sort(key=list(order).index)
+    return [(order[k], " ".join(t for t in tokens if _key(t) != k)) for k in keys]
 
 
 def deciding_modality(image_effect: float, text_effect: float) -> str:
@@ -97,10 +110,10 @@ def classify_and_explain(model: FusionModel, image, text: str) -> tuple[Result, 
     text_mask = np.ones(n, np.float32)
     text_mask[1] = 0.0  # row 1: image only
     image_mask[2] = 0.0  # row 2: text only
-    # The model's own (uncalibrated) scale: temperature scaling only rescales
-    # confidence and would stretch or squash every effect alike.
+    # The calibrated scale, like the prediction: a person reads "72%" in the headline and
+    # the explanation's own probability of the label must say the same.
     probs = model.probabilities_from_features(
-        img_rows, txt_rows, calibrated=False, image_mask=image_mask, text_mask=text_mask
+        img_rows, txt_rows, calibrated=True, image_mask=image_mask, text_mask=text_mask
     )
     k = int(probs[0].argmax())
     p = float(probs[0, k])

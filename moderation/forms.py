@@ -1,9 +1,17 @@
 """Forms only parse and validate input; the decisions happen in services."""
 
 from django import forms
+from django.conf import settings
 
 from classifier.converters import MAX_ID
-from moderation.selectors.queue import ORDER_CHOICES, ORDER_UNCERTAIN, QueueFilters
+from moderation.learning.imports import DatasetImportError, parse_label_map
+from moderation.selectors.queue import (
+    ORDER_CHOICES,
+    ORDER_UNCERTAIN,
+    REASON_CHOICES,
+    QueueFilters,
+)
+from moderation.selectors.search import LABEL_NONE, LABEL_UNUSABLE, SearchQuery
 from moderation.services import BULK_CONFIRM, BULK_RELABEL
 
 
@@ -11,6 +19,9 @@ class QueueFilterForm(forms.Form):
     """The queue's GET parameters; unknown or bad values are dropped, not fatal."""
 
     order = forms.ChoiceField(choices=ORDER_CHOICES, required=False)
+    reason = forms.ChoiceField(
+        choices=[("", "any")] + REASON_CHOICES, required=False, label="Waiting because"
+    )
     status = forms.ChoiceField(required=False)
     predicted_label = forms.ChoiceField(required=False, label="Predicted")
     confidence_min = forms.FloatField(required=False, min_value=0, max_value=1, label="Conf. ≥")
@@ -25,6 +36,8 @@ class QueueFilterForm(forms.Form):
     model_version = forms.TypedChoiceField(
         required=False, coerce=int, empty_value=None, label="Model"
     )
+    offensive_min = forms.FloatField(required=False, min_value=0, max_value=1, label="Offensive ≥")
+    nsfw_min = forms.FloatField(required=False, min_value=0, max_value=1, label="NSFW ≥")
 
     def __init__(self, *args, label_set, statuses, versions, **kwargs):
         super().__init__(*args, **kwargs)
@@ -144,3 +157,112 @@ class AutoPolicyForm(forms.Form):
 
     def clean_audit_rate(self):
         return self.cleaned_data["audit_rate"] / 100
+
+
+class SearchForm(forms.Form):
+    """The search page's GET parameters; bad values are dropped, not fatal."""
+
+    text = forms.CharField(required=False, max_length=500, label="Text or id")
+    uploader = forms.CharField(required=False, max_length=150)
+    label = forms.ChoiceField(required=False, label="Human label")
+    decision = forms.ChoiceField(required=False, label="Model decision")
+    date_from = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, label_set, **kwargs):
+        super().__init__(*args, **kwargs)
+        classes = [(c, c) for c in label_set.classes]
+        self.fields["label"].choices = (
+            [("", "any")] + classes + [(LABEL_UNUSABLE, "unusable"), (LABEL_NONE, "no decision")]
+        )
+        self.fields["decision"].choices = [("", "any")] + classes
+        self.fields["text"].widget.attrs.update({"type": "search", "autofocus": True})
+
+    def query(self) -> SearchQuery:
+        """The valid part of the input as a SearchQuery."""
+        self.is_valid()
+        data = {
+            name: value
+            for name, value in getattr(self, "cleaned_data", {}).items()
+            if name not in self.errors and value not in (None, "")
+        }
+        return SearchQuery(**data)
+
+
+def _names(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+class LabelSetForm(forms.Form):
+    """A new label set: its classes as a comma-separated list."""
+
+    name = forms.SlugField(max_length=64, help_text="Lower case, digits and dashes, e.g. spam.")
+    classes = forms.CharField(
+        max_length=1000, help_text="Comma-separated, at least two, e.g. spam, not_spam."
+    )
+    alert_class = forms.CharField(
+        max_length=64, required=False, help_text="The class moderators watch for (optional)."
+    )
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    review_threshold = forms.FloatField(
+        min_value=0,
+        max_value=1,
+        initial=0.8,
+        help_text="Below this model confidence the review page picks no class for the moderator.",
+    )
+
+    def clean_classes(self):
+        classes = _names(self.cleaned_data["classes"])
+        if len(classes) < 2 or len(set(classes)) != len(classes):
+            raise forms.ValidationError("Give at least two different classes.")
+        if any(len(c) > 64 for c in classes):
+            raise forms.ValidationError("A class name has at most 64 characters.")
+        return classes
+
+    def clean(self):
+        cleaned = super().clean()
+        alert = (cleaned.get("alert_class") or "").strip()
+        if alert and cleaned.get("classes") and alert not in cleaned["classes"]:
+            self.add_error("alert_class", "The alert class must be one of the classes.")
+        cleaned["alert_class"] = alert
+        return cleaned
+
+
+class DatasetImportForm(forms.Form):
+    """A labelled CSV plus a zip of the images its rows name."""
+
+    csv_file = forms.FileField(label="Labels (CSV)")
+    images = forms.FileField(label="Images (zip)")
+    label_column = forms.CharField(max_length=128, initial="label")
+    image_column = forms.CharField(max_length=128, initial="image_name")
+    text_column = forms.CharField(
+        max_length=128, required=False, help_text="Optional: the memes' transcribed text."
+    )
+    label_map = forms.CharField(
+        max_length=2000,
+        required=False,
+        help_text="Optional: raw=class pairs, comma-separated, e.g. 1=hateful,0=not_hateful.",
+    )
+
+    def clean_csv_file(self):
+        upload = self.cleaned_data["csv_file"]
+        if upload.size > settings.IMPORT_MAX_BYTES:
+            raise forms.ValidationError("The CSV is larger than IMPORT_MAX_BYTES.")
+        return upload
+
+    def clean_images(self):
+        upload = self.cleaned_data["images"]
+        if upload.size > settings.IMPORT_MAX_BYTES:
+            limit = settings.IMPORT_MAX_BYTES // (1024 * 1024)
+            raise forms.ValidationError(f"The zip is larger than {limit} MB (IMPORT_MAX_BYTES).")
+        return upload
+
+    def clean_label_map(self):
+        try:
+            return parse_label_map(self.cleaned_data["label_map"])
+        except DatasetImportError as error:
+            raise forms.ValidationError(str(error).replace("--map entries", "Pairs")) from None

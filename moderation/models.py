@@ -15,6 +15,10 @@ class LabelCorrection(models.Model):
         BULK = "bulk", "Bulk action"
         IMPORT = "import", "Dataset import"
         API = "api", "API"
+        # Takes back one earlier decision (`undoes`): the meme returns to its state before it.
+        UNDO = "undo", "Undo"
+        # A moderator sent a decided meme back to the queue (from search).
+        REOPEN = "reopen", "Reopened"
 
     meme = models.ForeignKey(
         "classifier.Meme", on_delete=models.PROTECT, related_name="corrections"
@@ -55,6 +59,10 @@ class LabelCorrection(models.Model):
         related_name="corrections",
         help_text="The model version whose prediction the decision was made on.",
     )
+    # The decision an undo takes back; its row stays, this one records the undo.
+    undoes = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="undone_by"
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
@@ -65,6 +73,11 @@ class LabelCorrection(models.Model):
     def __str__(self) -> str:
         label = "unusable" if self.unusable else self.new_label
         return f"{self.label_set_id}/{self.meme_id}: {self.old_label!r} -> {label!r}"
+
+    @property
+    def is_reset(self) -> bool:
+        """True when this row leaves the meme without a human label (undo, reopen)."""
+        return not self.unusable and not self.new_label
 
     @property
     def label_changed(self) -> bool:
@@ -209,3 +222,50 @@ class SecondReview(models.Model):
     def __str__(self) -> str:
         state = "done" if self.second_id else "open"
         return f"second review of {self.meme_id}/{self.label_set_id} ({state})"
+
+
+class DatasetImport(models.Model):
+    """A labelled CSV plus a zip of its images, uploaded from the dashboard.
+
+    The files are unpacked into ``folder`` and imported on the slow queue by the same
+    service as `manage.py import_dataset`; the row shows progress while it runs and the
+    summary (imported, duplicates, problems) after.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    label_set = models.ForeignKey(
+        "classifier.LabelSet", on_delete=models.PROTECT, related_name="dataset_imports"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    folder = models.CharField(max_length=500)
+    csv_name = models.CharField(max_length=255)
+    label_column = models.CharField(max_length=128)
+    text_column = models.CharField(max_length=128, blank=True)
+    image_column = models.CharField(max_length=128, default="image_name")
+    label_map = models.JSONField(default=dict, blank=True)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    summary = models.JSONField(default=dict, blank=True)
+    problems = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"import {self.label_set_id} #{self.pk} ({self.status})"
+
+    @property
+    def progress_percent(self) -> int | None:
+        return round(100 * self.done / self.total) if self.total else None

@@ -15,6 +15,7 @@ from moderation.models import LabelCorrection, ReviewLease, ReviewSkip, SecondRe
 from moderation.selectors.agreement import RATING_SOURCES, second_review_drawn
 from moderation.selectors.memes import (
     meme_current_text,
+    meme_human_decision,
     meme_latest_correction,
     meme_latest_prediction,
     meme_latest_text_correction,
@@ -148,7 +149,7 @@ def correction_create(
             raise StaleReviewError(latest_text)
     prediction = meme_latest_prediction(meme=meme, label_set=label_set)
     predicted_label = prediction.label if prediction else ""
-    if latest is not None:
+    if latest is not None and not latest.is_reset:
         old_label = "" if latest.unusable else latest.new_label
     else:
         old_label = predicted_label
@@ -244,7 +245,7 @@ def corrections_bulk_create(
         if lease is not None and lease.moderator_id != moderator.pk:
             result.skipped.append((meme, f"being reviewed by {lease.moderator}"))
             continue
-        if meme_latest_correction(meme=meme, label_set=label_set) is not None:
+        if meme_human_decision(meme=meme, label_set=label_set) is not None:
             result.skipped.append((meme, "already has a human label"))
             continue
         label = new_label
@@ -287,7 +288,7 @@ def corrections_cluster_apply(
         if lease is not None and lease.moderator_id != moderator.pk:
             result.skipped.append((meme, f"being reviewed by {lease.moderator}"))
             continue
-        if meme_latest_correction(meme=meme, label_set=label_set) is not None:
+        if meme_human_decision(meme=meme, label_set=label_set) is not None:
             result.skipped.append((meme, "already has a human label"))
             continue
         result.created.append(
@@ -313,4 +314,83 @@ def review_decide(
         return correction, None
     return correction, corrections_cluster_apply(
         correction=correction, moderator=decision["moderator"]
+    )
+
+
+class UndoRefusedError(Exception):
+    """An undo or reopen that would overwrite someone else's work, or has nothing to undo."""
+
+
+@transaction.atomic
+def correction_undo(*, correction: LabelCorrection, moderator) -> LabelCorrection:
+    """Take back one of the moderator's own decisions with a row of its own.
+
+    The new row (source ``undo``, ``undoes`` = the decision) puts the meme back as it was
+    before the decision: its previous human label, or none (then it is back in the
+    queue), and its previous text when the decision had changed it. Nothing is deleted
+    from the audit trail. Only the latest decision about the meme can be undone, so an
+    undo never silently reverts what another moderator decided afterwards.
+    """
+    meme, label_set = correction.meme, correction.label_set
+    Meme.objects.select_for_update().filter(pk=meme.pk).first()
+    if correction.moderator_id != moderator.pk:
+        raise UndoRefusedError("Only the moderator who made a decision can undo it.")
+    if correction.source in (LabelCorrection.Source.UNDO, LabelCorrection.Source.REOPEN):
+        raise UndoRefusedError("An undo cannot itself be undone; decide the meme again.")
+    if LabelCorrection.objects.filter(undoes=correction).exists():
+        raise UndoRefusedError(f"That decision on meme {meme.pk} was already undone.")
+    latest = meme_latest_correction(meme=meme, label_set=label_set)
+    if latest is None or latest.pk != correction.pk:
+        who = latest.moderator if latest and latest.moderator else "someone"
+        raise UndoRefusedError(
+            f"Meme {meme.pk} was decided again since (by {who}); open it to change it."
+        )
+    before = (
+        LabelCorrection.objects.filter(meme=meme, label_set=label_set, id__lt=correction.pk)
+        .order_by("-id")
+        .first()
+    )
+    if before is None or before.is_reset:
+        label, unusable = "", False
+    else:
+        label, unusable = before.new_label, before.unusable
+    text_back = correction.text_changed and meme_latest_text_correction(meme=meme) == correction
+    undo = LabelCorrection.objects.create(
+        meme=meme,
+        label_set=label_set,
+        old_label="" if correction.unusable else correction.new_label,
+        new_label=label,
+        unusable=unusable,
+        predicted_label=correction.predicted_label,
+        old_text=correction.new_text if text_back else "",
+        new_text=correction.old_text if text_back else "",
+        text_changed=text_back,
+        moderator=moderator,
+        source=LabelCorrection.Source.UNDO,
+        model_version=correction.model_version,
+        undoes=correction,
+    )
+    # A second review this decision opened is withdrawn; one it answered is open again.
+    SecondReview.objects.filter(first=correction, second__isnull=True).delete()
+    SecondReview.objects.filter(second=correction).update(second=None, completed_at=None)
+    return undo
+
+
+@transaction.atomic
+def correction_reopen(*, meme: Meme, label_set: LabelSet, moderator) -> LabelCorrection:
+    """Send a decided meme back to the queue, recorded as its own row (source ``reopen``)."""
+    Meme.objects.select_for_update().filter(pk=meme.pk).first()
+    decision = meme_human_decision(meme=meme, label_set=label_set)
+    if decision is None:
+        raise UndoRefusedError(f"Meme {meme.pk} has no human decision to reopen.")
+    prediction = meme_latest_prediction(meme=meme, label_set=label_set)
+    return LabelCorrection.objects.create(
+        meme=meme,
+        label_set=label_set,
+        old_label="" if decision.unusable else decision.new_label,
+        new_label="",
+        predicted_label=prediction.label if prediction else "",
+        moderator=moderator,
+        source=LabelCorrection.Source.REOPEN,
+        model_version=prediction.model_version if prediction else None,
     )

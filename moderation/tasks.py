@@ -16,3 +16,12 @@ def retrain_label_set(run_id: int) -> str:
 
 def reclassify_label_set(label_set_id: int) -> int:
     return reclassify(label_set=LabelSet.objects.get(pk=label_set_id))
+
+
+def import_dataset(import_id: int) -> str:
+    """Execute a queued DatasetImport; its row shows progress and the summary."""
+    from moderation.learning.label_sets import dataset_import_execute
+    from moderation.models import DatasetImport
+
+    row = DatasetImport.objects.select_related("label_set").get(pk=import_id)
+    return dataset_import_execute(dataset_import_row=row).status

@@ -117,6 +117,7 @@ def meme_label_suggestions(*, meme: Meme) -> list[Suggestion]:
     )
     rows = (
         corrections.objects.filter(id__in=latest_ids, unusable=False)
+        .exclude(new_label="")
         .select_related("label_set")
         .order_by("id")
     )

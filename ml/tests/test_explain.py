@@ -51,12 +51,28 @@ def test_the_text_decides_and_names_the_word_when_the_label_follows_the_caption(
     assert named >= len(held) * 0.8
 
 
-def test_long_captions_are_occluded_in_a_bounded_number_of_chunks():
-    text = " ".join(f"w{i}" for i in range(100))
-    pieces = _pieces(text)
-    assert len(pieces) <= MAX_PIECES
-    assert " ".join(p for p, _ in pieces) == text
+def test_it_occludes_single_words_and_every_occurrence_of_each():
+    pieces = dict(_pieces("When the tests pass, the TESTS pass!"))
+    assert list(pieces) == ["When", "the", "tests", "pass"]  # one word each, no chunks
+    assert pieces["tests"] == "When the pass, the pass!"
     assert _pieces("") == []
+
+
+def test_long_captions_occlude_a_bounded_number_of_their_longest_words():
+    text = " ".join(["a", "an", "of"] * 30 + [f"word{i:02d}" for i in range(40)])
+    pieces = _pieces(text)
+    assert len(pieces) == MAX_PIECES
+    assert all(" " not in word and word.startswith("word") for word, _ in pieces)
+
+
+def test_the_explanation_is_on_the_prediction_s_scale(text_rule):
+    from ml.explain import classify_and_explain
+
+    model, held = text_rule
+    result, e = classify_and_explain(model, held[0].image, held[0].text)
+    assert e.calibrated
+    assert e.label == result.label
+    assert e.probability == pytest.approx(result.probabilities[result.label], abs=1e-5)
 
 
 def test_a_meme_without_text_is_explained_by_its_image(image_rule):

@@ -115,7 +115,10 @@ def gwet_ac1(items: Sequence[Counter], classes: Sequence[str]) -> float | None:
 def moderator_ratings(*, label_set: LabelSet) -> dict[int, dict[str, str]]:
     """{meme id: {moderator: label}} for memes with two or more moderators' ratings."""
     individual = LabelCorrection.objects.filter(
-        label_set=label_set, moderator__isnull=False, source__in=RATING_SOURCES
+        label_set=label_set,
+        moderator__isnull=False,
+        source__in=RATING_SOURCES,
+        undone_by__isnull=True,  # a decision its moderator took back is no rating
     )
     shared = (
         individual.values("meme_id")

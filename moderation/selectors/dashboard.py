@@ -186,6 +186,9 @@ def decisions_per_day(*, days: int = 14, now: dt.datetime | None = None) -> Deci
     first = today - dt.timedelta(days=days - 1)
     rows = (
         LabelCorrection.objects.filter(moderator__isnull=False, created_at__date__gte=first)
+        # Undos and reopens are not decisions, and an undone decision no longer counts.
+        .exclude(source__in=[LabelCorrection.Source.UNDO, LabelCorrection.Source.REOPEN])
+        .filter(undone_by__isnull=True)
         .annotate(day=TruncDate("created_at"), username=F("moderator__username"))
         .values("day", "username")
         .annotate(n=Count("id"))
@@ -215,8 +218,9 @@ def corrections_waiting_for_retrain(*, label_set: LabelSet) -> int:
 def recent_disagreements(*, label_set: LabelSet, limit: int = 12) -> QuerySet[LabelCorrection]:
     """Latest decisions where a human overruled the model's prediction."""
     return (
-        LabelCorrection.objects.filter(label_set=label_set, unusable=False)
+        LabelCorrection.objects.filter(label_set=label_set, unusable=False, undone_by__isnull=True)
         .exclude(predicted_label="")
+        .exclude(new_label="")
         .exclude(new_label=F("predicted_label"))
         .select_related("meme", "moderator", "model_version")
         .order_by("-id")[:limit]

@@ -29,6 +29,12 @@ def meme_latest_correction(*, meme: Meme, label_set: LabelSet) -> LabelCorrectio
     )
 
 
+def meme_human_decision(*, meme: Meme, label_set: LabelSet) -> LabelCorrection | None:
+    """The standing human decision, or None when there is none or it was undone/reopened."""
+    latest = meme_latest_correction(meme=meme, label_set=label_set)
+    return None if latest is None or latest.is_reset else latest
+
+
 def meme_latest_text_correction(*, meme: Meme) -> LabelCorrection | None:
     """Text is a property of the meme, so a fix in any label set counts."""
     return LabelCorrection.objects.filter(meme=meme, text_changed=True).order_by("-id").first()
@@ -78,15 +84,33 @@ def meme_history(*, meme: Meme) -> list[HistoryEntry]:
     return sorted(entries, key=lambda e: e.at, reverse=True)
 
 
-def human_labels(*, label_set: LabelSet) -> QuerySet[LabelCorrection]:
-    """The standing human label of every decided meme (unusable ones left out)."""
-    latest_ids = (
+def _latest_ids(label_set: LabelSet) -> QuerySet:
+    return (
         LabelCorrection.objects.filter(label_set=label_set)
         .values("meme_id")
         .annotate(latest=Max("id"))
         .values("latest")
     )
-    return LabelCorrection.objects.filter(id__in=latest_ids, unusable=False)
+
+
+def human_labels(*, label_set: LabelSet) -> QuerySet[LabelCorrection]:
+    """The standing human label of every decided meme (unusable and undone ones left out)."""
+    return LabelCorrection.objects.filter(id__in=_latest_ids(label_set), unusable=False).exclude(
+        new_label=""
+    )
+
+
+def decided_meme_ids(*, label_set: LabelSet) -> QuerySet:
+    """Ids of the memes with a standing human decision (a label or "unusable").
+
+    A meme whose latest row is an undo back to "no decision", or a reopen, is undecided
+    again: it is back in the queue.
+    """
+    return (
+        LabelCorrection.objects.filter(id__in=_latest_ids(label_set))
+        .exclude(new_label="", unusable=False)
+        .values("meme_id")
+    )
 
 
 def memes_corrected_texts(*, memes=None) -> dict[int, str]:

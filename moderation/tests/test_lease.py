@@ -86,7 +86,7 @@ def test_the_queue_page_hides_what_another_moderator_reviews(
     client.force_login(moderator)
     response = client.get(reverse("moderation:queue"), {"label_set": "sentiment"})
     assert [m.pk for m in response.context["page"]] == [two_memes[1].pk]
-    assert response.context["leased_count"] == 1
+    assert response.context["counts"].leased_by_others == 1
     assert b"being reviewed by other moderators" in response.content
 
 

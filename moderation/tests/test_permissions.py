@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from moderation.tests.factories import make_user, predicted_meme
 
-# (method, url name, needs a meme id)
+# (method, url name, argument: False for none, True for a meme id, or a string)
 URLS = [
     ("get", "moderation:dashboard", False),
     ("get", "moderation:queue", False),
@@ -21,6 +21,14 @@ URLS = [
     ("post", "moderation:retrain", False),
     ("post", "moderation:auto_policy", False),
     ("post", "moderation:auto_revert", True),
+    ("post", "moderation:undo", False),
+    ("post", "moderation:reopen", True),
+    ("get", "moderation:search", False),
+    ("get", "moderation:moderator", "mod"),
+    ("get", "moderation:label_sets", False),
+    ("post", "moderation:label_sets", False),
+    ("get", "moderation:label_set", "sentiment"),
+    ("post", "moderation:label_set_import", "sentiment"),
 ]
 
 
@@ -30,6 +38,8 @@ def meme(version):
 
 
 def _url(name, needs_meme, meme):
+    if isinstance(needs_meme, str):
+        return reverse(name, args=[needs_meme])
     return reverse(name, args=[meme.pk] if needs_meme else [])
 
 

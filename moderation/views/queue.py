@@ -7,13 +7,14 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
 from classifier.models import Meme
-from moderation.forms import BulkForm
+from moderation.forms import BulkForm, QueueFilterForm
 from moderation.selectors.queue import (
     label_set_get,
     label_set_list,
     memes_with_prediction,
-    queue_leased_count,
+    queue_counts,
     queue_memes,
+    queue_reasons,
 )
 from moderation.services import corrections_bulk_create
 from moderation.views.common import (
@@ -25,6 +26,7 @@ from moderation.views.common import (
 )
 
 QUEUE_PAGE_SIZE = 50
+_FILTER_NAMES = [name for name in QueueFilterForm.base_fields if name != "order"]
 
 
 @require_GET
@@ -32,8 +34,11 @@ QUEUE_PAGE_SIZE = 50
 def queue(request: HttpRequest) -> HttpResponse:
     label_set = label_set_from_request(request)
     form = filter_form(label_set, request.GET)
-    memes = queue_memes(label_set=label_set, filters=form.filters(), moderator=request.user)
+    filters = form.filters()
+    memes = queue_memes(label_set=label_set, filters=filters, moderator=request.user)
     page = Paginator(memes, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    for meme in page:
+        meme.reasons = queue_reasons(meme=meme, label_set=label_set)
     query = request.GET.copy()
     query.pop("page", None)
     query.pop("label_set", None)
@@ -46,7 +51,8 @@ def queue(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "q": query.urlencode(),
-            "leased_count": queue_leased_count(label_set=label_set, moderator=request.user),
+            "counts": queue_counts(label_set=label_set, moderator=request.user),
+            "filtered": any(getattr(filters, name) not in ("", None) for name in _FILTER_NAMES),
             "bulk_actions": BulkForm.ACTION_CHOICES,
         },
     )

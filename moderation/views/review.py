@@ -4,27 +4,32 @@ import contextlib
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from classifier.models import Meme
 from classifier.reposts import selectors as reposts
 from moderation.autodecisions import auto_decision_for
 from moderation.forms import DecisionForm
+from moderation.models import LabelCorrection
 from moderation.selectors.agreement import meme_second_review_for
 from moderation.selectors.memes import (
     meme_current_text,
     meme_history,
+    meme_human_decision,
     meme_latest_correction,
     meme_latest_prediction,
     meme_latest_text_correction,
     meme_lease,
 )
-from moderation.selectors.queue import queue_candidates
+from moderation.selectors.queue import queue_candidates, queue_size
 from moderation.services import (
     LeaseHeldError,
     StaleReviewError,
+    UndoRefusedError,
+    correction_reopen,
+    correction_undo,
     review_decide,
     review_lease_acquire,
     review_skip,
@@ -34,8 +39,35 @@ from moderation.views.common import (
     label_set_from_request,
     moderator_required,
     queue_url,
+    review_url,
     serve_next,
 )
+
+# The moderator's review session lives in the Django session: how many decisions they made
+# and which one an undo (Backspace) would take back.
+SESSION_COUNT = "review_count"
+SESSION_LAST = "review_last_decision"
+
+
+def _session_record(request: HttpRequest, correction: LabelCorrection, q: str) -> None:
+    request.session[SESSION_COUNT] = request.session.get(SESSION_COUNT, 0) + 1
+    request.session[SESSION_LAST] = {"id": correction.pk, "q": q}
+
+
+def _last_decision(request: HttpRequest) -> LabelCorrection | None:
+    """The moderator's last decision, while it is still the one standing (undoable)."""
+    last = request.session.get(SESSION_LAST)
+    if not last:
+        return None
+    correction = (
+        LabelCorrection.objects.filter(pk=last["id"], moderator=request.user, undone_by=None)
+        .select_related("meme", "label_set")
+        .first()
+    )
+    if correction is None:
+        return None
+    latest = meme_latest_correction(meme=correction.meme, label_set=correction.label_set)
+    return correction if latest is not None and latest.pk == correction.pk else None
 
 
 def _review_context(request, meme, label_set, form, q, *, stale=None) -> dict:
@@ -50,7 +82,7 @@ def _review_context(request, meme, label_set, form, q, *, stale=None) -> dict:
         .first()
     )
     prediction = meme_latest_prediction(meme=meme, label_set=label_set)
-    current = meme_latest_correction(meme=meme, label_set=label_set)
+    current = meme_human_decision(meme=meme, label_set=label_set)
     probabilities = []
     if prediction is not None:
         probabilities = [
@@ -84,6 +116,12 @@ def _review_context(request, meme, label_set, form, q, *, stale=None) -> dict:
         "queue_url": queue_url(label_set, q),
         "classes": list(enumerate(label_set.classes, start=1)),
         "upcoming": upcoming,
+        "session_count": request.session.get(SESSION_COUNT, 0),
+        "waiting": queue_size(label_set=label_set),
+        "last_decision": _last_decision(request),
+        "preselected_by_model": form.initial.get("preselected_by_model", False),
+        "below_threshold": prediction is not None
+        and prediction.confidence < label_set.review_threshold,
     }
 
 
@@ -91,18 +129,27 @@ def _initial_decision(meme, label_set, q, moderator) -> dict:
     # The form always carries the latest decision's id, even on a blind second opinion:
     # the stale check then lets the second opinion through, and still stops a third
     # decision made while the page was open.
-    latest = current = meme_latest_correction(meme=meme, label_set=label_set)
+    latest = meme_latest_correction(meme=meme, label_set=label_set)
+    current = meme_human_decision(meme=meme, label_set=label_set)
     prediction = meme_latest_prediction(meme=meme, label_set=label_set)
     suggestion = reposts.meme_label_suggestion(meme=meme, label_set=label_set)
     if meme_second_review_for(meme=meme, label_set=label_set, moderator=moderator):
         current = suggestion = None  # a blind second opinion starts from the model alone
     label = ""
+    by_model = False
     if current is not None and not current.unusable:
         label = current.new_label
     elif current is None and suggestion is not None:
         label = suggestion.label  # what moderators gave the reposts of this picture
-    elif prediction is not None and prediction.label in label_set.classes:
+    elif (
+        prediction is not None
+        and prediction.label in label_set.classes
+        and prediction.confidence >= label_set.review_threshold
+    ):
+        # Below the threshold nothing is preselected: Enter alone must not agree with
+        # a model that is unsure.
         label = prediction.label
+        by_model = True
     text_correction = meme_latest_text_correction(meme=meme)
     return {
         "action": DecisionForm.ACTION_CONFIRM,
@@ -111,6 +158,7 @@ def _initial_decision(meme, label_set, q, moderator) -> dict:
         "seen_correction": latest.pk if latest else 0,
         "seen_text_correction": text_correction.pk if text_correction else 0,
         "q": q,
+        "preselected_by_model": by_model,
     }
 
 
@@ -161,6 +209,7 @@ def review(request: HttpRequest, meme_id: int) -> HttpResponse:
         form.add_error(None, error)
         context = _review_context(request, meme, label_set, form, q)
         return render(request, "moderation/review.html", context, status=400)
+    _session_record(request, correction, q)
     outcome = "unusable" if correction.unusable else correction.new_label
     messages.success(request, f"Meme {meme.pk}: {outcome}.")
     if cluster is not None:
@@ -193,3 +242,41 @@ def _stale_response(request, meme, label_set, form, q, error) -> HttpResponse:
     )
     context = _review_context(request, meme, label_set, refreshed, q, stale=error.latest)
     return render(request, "moderation/review.html", context, status=409)
+
+
+@require_POST
+@moderator_required
+def undo(request: HttpRequest) -> HttpResponse:
+    """Take back the moderator's last decision and open that meme again."""
+    correction = _last_decision(request)
+    if correction is None:
+        messages.info(request, "There is no decision of yours to undo.")
+        label_set = label_set_from_request(request)
+        return HttpResponseRedirect(queue_url(label_set, request.POST.get("q", "")))
+    q = request.session[SESSION_LAST].get("q", "")
+    try:
+        correction_undo(correction=correction, moderator=request.user)
+    except UndoRefusedError as error:
+        messages.warning(request, str(error))
+        return HttpResponseRedirect(queue_url(correction.label_set, q))
+    request.session[SESSION_COUNT] = max(0, request.session.get(SESSION_COUNT, 1) - 1)
+    request.session.pop(SESSION_LAST, None)
+    messages.success(
+        request, f"Undone: meme {correction.meme_id} is as it was before; decide again."
+    )
+    return HttpResponseRedirect(review_url(correction.meme_id, correction.label_set, q))
+
+
+@require_POST
+@moderator_required
+def reopen(request: HttpRequest, meme_id: int) -> HttpResponse:
+    """Send a decided meme back to the queue (from search or the review page)."""
+    label_set = label_set_from_request(request)
+    meme = get_object_or_404(Meme, pk=meme_id)
+    try:
+        correction_reopen(meme=meme, label_set=label_set, moderator=request.user)
+    except UndoRefusedError as error:
+        messages.warning(request, str(error))
+    else:
+        messages.success(request, f"Meme {meme.pk} is back in the {label_set.name} queue.")
+    return HttpResponseRedirect(review_url(meme.pk, label_set, ""))

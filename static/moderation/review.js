@@ -1,6 +1,7 @@
 // Keyboard-first review: 1-9 pick a class, Enter confirms, E edits the text,
 // Esc leaves the editor, Ctrl+Enter confirms from inside it, S skips, U marks
-// the meme unusable. The server answers a decision with the next meme.
+// the meme unusable, Backspace undoes the last decision. The server answers a decision
+// with the next meme.
 (function () {
   "use strict";
 
@@ -96,6 +97,13 @@
     } else if (key === "u") {
       event.preventDefault();
       submit("unusable");
+    } else if (key === "backspace") {
+      const undo = document.getElementById("undo-form");
+      if (undo && !submitting) {
+        event.preventDefault();
+        submitting = true;
+        undo.requestSubmit();
+      }
     }
   });
 })();

@@ -1,0 +1,261 @@
+"""Every page at 390 × 844 and 1366 × 900 in headless Chromium, under the real CSP.
+
+No page may scroll sideways; the top bar collapses behind a menu button on a phone; the
+page behaviours that moved from inline handlers to static JavaScript still work; dark mode
+follows prefers-color-scheme. With MEMESENSE_SCREENSHOTS=DIR (bin/screenshots) every page
+is also saved as a PNG there, for a person to look at.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+from django.test import override_settings
+from django.urls import reverse
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from classifier.models import LabelSet
+from ml.signals import offensive_scores
+from moderation.models import LabelCorrection
+from moderation.services import correction_create
+from moderation.tests.factories import make_user, make_version, predicted_meme
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "layout-check-42"
+SIZES = [(390, 844), (1366, 900)]
+SHOTS = os.environ.get("MEMESENSE_SCREENSHOTS")
+
+
+def _viewport(driver, width, height):
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600},
+    )
+
+
+def _ready(driver):
+    WebDriverWait(driver, 20).until(
+        lambda d: d.execute_script("return document.readyState") == "complete"
+    )
+
+
+def _log_in(driver, live_server, username):
+    driver.get(live_server.url + reverse("login"))
+    driver.find_element(By.ID, "id_username").send_keys(username)
+    driver.find_element(By.ID, "id_password").send_keys(PASSWORD)
+    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    _ready(driver)
+
+
+def _screenshot(driver, name):
+    """Save the whole page, not just the viewport, when MEMESENSE_SCREENSHOTS is set."""
+    if not SHOTS:
+        return
+    import base64
+
+    Path(SHOTS).mkdir(parents=True, exist_ok=True)
+    width, height = driver.execute_script(
+        "return [document.documentElement.clientWidth, document.documentElement.scrollHeight]"
+    )
+    shot = driver.execute_cdp_cmd(
+        "Page.captureScreenshot",
+        {
+            "format": "png",
+            "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1},
+        },
+    )
+    (Path(SHOTS) / f"{name}.png").write_bytes(base64.b64decode(shot["data"]))
+
+
+def _overflow(driver) -> int:
+    """How many CSS pixels the page is wider than the viewport (0: no sideways scroll)."""
+    return driver.execute_script(
+        "return Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)"
+        " - document.documentElement.clientWidth"
+    )
+
+
+def _data():
+    sentiment = LabelSet.objects.get(name="sentiment")
+    moderator = make_user("kim", moderator=True, password=PASSWORD)
+    moderator.is_staff = True
+    moderator.save()
+    other = make_user("lee", moderator=True, password=PASSWORD)
+    make_user("visitor", password=PASSWORD)
+    version = make_version(sentiment, "sentiment-layout-v1", metrics={"macro_f1": 0.61})
+    texts = [
+        "WHEN YOU FINALLY FIX THE BUG AND THREE NEW ONES APPEAR",
+        "you stupid fucking idiot",
+        "a_very_long_unbroken_file_name_that_could_push_a_table_wider_than_a_phone_screen",
+        "MONDAY",
+    ]
+    scores = offensive_scores(texts)
+    memes = []
+    for i, (text, score) in enumerate(zip(texts, scores, strict=True)):
+        meme = predicted_meme(
+            version,
+            0.3 + 0.15 * i,
+            ocr_text=text,
+            caption=text.lower(),
+            uploader=other,
+            original_name=f"{text[:60]}.png",
+        )
+        meme.offensive_score = float(score)
+        meme.save(update_fields=["offensive_score"])
+        memes.append(meme)
+    with override_settings(DOUBLE_REVIEW_RATE=0):
+        correction_create(meme=memes[3], label_set=sentiment, moderator=other, new_label="positive")
+    return sentiment, memes
+
+
+def _pages(memes):
+    review = reverse("moderation:review", args=[memes[0].pk]) + "?label_set=sentiment"
+    return {
+        "home": reverse("classifier:home"),
+        "upload": reverse("classifier:upload"),
+        "meme": reverse("classifier:meme_detail", args=[memes[0].pk]),
+        "dashboard": reverse("moderation:dashboard") + "?label_set=sentiment",
+        "queue": reverse("moderation:queue") + "?label_set=sentiment",
+        "review": review,
+        "search": reverse("moderation:search") + "?label_set=sentiment&text=e",
+        "label-sets": reverse("moderation:label_sets"),
+        "label-set": reverse("moderation:label_set", args=["sentiment"]),
+        "moderator": reverse("moderation:moderator", args=["lee"]) + "?label_set=sentiment",
+        "404": "/no/such/page/",
+    }
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_no_page_scrolls_sideways_at_phone_or_laptop_size(chromium, live_server):
+    _, memes = _data()
+    _log_in(chromium, live_server, "kim")
+    wide = {}
+    for width, height in SIZES:
+        _viewport(chromium, width, height)
+        for name, url in _pages(memes).items():
+            chromium.get(live_server.url + url)
+            _ready(chromium)
+            wide[f"{name}@{width}"] = _overflow(chromium)
+            _screenshot(chromium, f"{name}-{width}x{height}")
+    assert {page: px for page, px in wide.items() if px > 0} == {}
+    # The measurement itself sees a page that is too wide.
+    chromium.execute_script(
+        "const probe = document.createElement('div'); probe.textContent = 'wide';"
+        "probe.style.width = '2000px';"
+        "document.body.appendChild(probe);"
+    )
+    assert _overflow(chromium) > 0
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_403_page_fits_a_phone(chromium, live_server):
+    _, memes = _data()
+    _viewport(chromium, 390, 844)
+    _log_in(chromium, live_server, "visitor")
+    chromium.get(live_server.url + reverse("moderation:dashboard"))
+    _ready(chromium)
+    assert chromium.find_element(By.ID, "error-page").get_attribute("data-status") == "403"
+    assert _overflow(chromium) <= 0
+    _screenshot(chromium, "403-390x844")
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_top_bar_collapses_and_log_out_stays_reachable_on_a_phone(chromium, live_server):
+    _data()
+    _viewport(chromium, 390, 844)
+    _log_in(chromium, live_server, "kim")
+    logout = chromium.find_element(By.CSS_SELECTOR, ".account button.link")
+    assert not logout.is_displayed()  # folded away behind the menu button
+    chromium.find_element(By.ID, "menu-toggle").click()
+    WebDriverWait(chromium, 5).until(lambda d: logout.is_displayed())
+    right = chromium.execute_script("return arguments[0].getBoundingClientRect().right", logout)
+    assert right <= 390
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_bulk_actions_and_the_label_set_switch_work_under_the_policy(chromium, live_server):
+    sentiment, memes = _data()
+    LabelSet.objects.create(name="hateful", classes=["hateful", "not_hateful"])
+    _viewport(chromium, 1366, 900)
+    _log_in(chromium, live_server, "kim")
+    chromium.get(live_server.url + reverse("moderation:queue") + "?label_set=sentiment")
+    _ready(chromium)
+    # "All on this page" ticks every row (static/js/site.js, no inline handler).
+    chromium.find_element(By.ID, "select-all").click()
+    boxes = chromium.find_elements(By.CSS_SELECTOR, 'input[name="memes"]')
+    assert len(boxes) == 3 and all(box.is_selected() for box in boxes)
+    chromium.find_element(By.CSS_SELECTOR, "#bulk-form button[type=submit]").click()
+    WebDriverWait(chromium, 10).until(lambda d: d.find_elements(By.ID, "bulk-confirm"))
+    _viewport(chromium, 390, 844)  # the confirmation, with its thumbnails, fits a phone
+    assert _overflow(chromium) <= 0
+    _screenshot(chromium, "bulk-confirm-390x844")
+    chromium.find_element(By.ID, "bulk-confirm").click()
+    WebDriverWait(chromium, 10).until(lambda d: "memes labelled" in d.page_source)
+    assert LabelCorrection.objects.filter(source="bulk").count() == 3
+
+    # The label set switch submits itself on change.
+    chromium.get(live_server.url + reverse("moderation:dashboard") + "?label_set=sentiment")
+    _ready(chromium)
+    switch = chromium.find_element(By.ID, "label-set-switch")
+    chromium.execute_script(
+        "arguments[0].value = 'hateful';arguments[0].dispatchEvent(new Event('change'));",
+        switch,
+    )
+    WebDriverWait(chromium, 10).until(lambda d: "label_set=hateful" in d.current_url)
+    assert "Moderation dashboard" in chromium.page_source
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_review_keys_backspace_undo_and_the_unsure_model_under_the_policy(chromium, live_server):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    sentiment, memes = _data()
+    _viewport(chromium, 1366, 900)
+    _log_in(chromium, live_server, "kim")
+    first = memes[0]  # 30% negative: the model says positive at 70%, below the threshold
+    chromium.get(
+        live_server.url + reverse("moderation:review", args=[first.pk]) + "?label_set=sentiment"
+    )
+    _ready(chromium)
+    assert not any(r.is_selected() for r in chromium.find_elements(By.NAME, "label"))
+    ActionChains(chromium).send_keys(Keys.ENTER).perform()  # Enter alone does nothing
+    WebDriverWait(chromium, 5).until(
+        lambda d: "Pick a class" in d.find_element(By.ID, "keyboard-hint").text
+    )
+    assert not LabelCorrection.objects.filter(meme=first).exists()
+
+    ActionChains(chromium).send_keys("2", Keys.ENTER).perform()
+    WebDriverWait(chromium, 10).until(lambda d: d.find_elements(By.ID, "undo-form"))
+    assert LabelCorrection.objects.get(meme=first).new_label == "negative"
+    assert "1</strong> reviewed this session" in chromium.page_source
+
+    ActionChains(chromium).send_keys(Keys.BACKSPACE).perform()
+    WebDriverWait(chromium, 10).until(lambda d: "Undone: meme" in d.page_source)
+    assert f"Meme #{first.pk}" in chromium.find_element(By.TAG_NAME, "h1").text
+    assert LabelCorrection.objects.filter(meme=first).latest("id").source == "undo"
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_dark_mode_follows_the_system_setting(chromium, live_server):
+    _data()
+    _log_in(chromium, live_server, "kim")
+    background = "return getComputedStyle(document.body).backgroundColor"
+    chromium.execute_cdp_cmd(
+        "Emulation.setEmulatedMedia",
+        {"features": [{"name": "prefers-color-scheme", "value": "dark"}]},
+    )
+    chromium.get(live_server.url + reverse("moderation:dashboard"))
+    _ready(chromium)
+    assert chromium.execute_script(background) == "rgb(18, 20, 23)"
+    _screenshot(chromium, "dashboard-dark-1366x900")
+    chromium.execute_cdp_cmd(
+        "Emulation.setEmulatedMedia",
+        {"features": [{"name": "prefers-color-scheme", "value": "light"}]},
+    )
+    chromium.get(live_server.url + reverse("moderation:dashboard"))
+    _ready(chromium)
+    assert chromium.execute_script(background) == "rgb(245, 246, 248)"
