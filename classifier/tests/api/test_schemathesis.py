@@ -88,6 +88,8 @@ def auth_headers(moderator) -> dict:
 # string "true" and is rightly accepted; schemathesis would count that as accepting data
 # that breaks the schema. Multipart operations run every check but that one.
 MULTIPART = {("/api/v1/memes/", "post"), ("/api/v1/classify/", "post")}
+# Operations that take no parameters and no body: no invalid request can be generated.
+NO_INPUT = {("/api/v1/label-sets/", "get"), ("/api/v1/webhooks/", "get")}
 
 
 # schemathesis.pytest's lazy loader does not work with this pytest (it sets a private
@@ -104,7 +106,7 @@ MULTIPART = {("/api/v1/memes/", "post"), ("/api/v1/classify/", "post")}
         for path, method in sorted(OPERATIONS)
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
         # Nothing to get wrong: no parameters, no body.
-        if (path, method, mode) != ("/api/v1/label-sets/", "get", GenerationMode.NEGATIVE)
+        if not (mode == GenerationMode.NEGATIVE and (path, method) in NO_INPUT)
     ],
 )
 def test_the_api_keeps_to_its_schema(request, web_schema, auth_headers, path, method, mode):
