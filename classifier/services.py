@@ -9,7 +9,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -22,6 +22,7 @@ from classifier.models import (
     Prediction,
     meme_storage,
 )
+from classifier.queue import enqueue_broker
 from classifier.reposts import services as reposts
 from classifier.validation import NormalisedImage
 
@@ -40,14 +41,14 @@ def meme_create(
 
     The same bytes uploaded again return the existing meme. The file is written before
     the row; if the row cannot be written the file is removed again, unless another
-    meme (a concurrent upload of the same bytes) owns it.
+    meme (a concurrent upload of the same bytes) owns it. The repost cluster is assigned
+    by the classification task (meme_classify), not here: hashing and the cluster lookup
+    were a third of an upload's CPU time in the web process (docs/benchmarks.md).
     """
     existing = selectors.meme_find_by_sha256(sha256=image.sha256)
     if existing is not None:
         return existing, False
 
-    # Hashed before the transaction: only the cluster lookup happens while it is open.
-    hashes = reposts.image_hashes_or_none(image.data)
     storage = meme_storage()
     name = storage.save(meme_file_name(image.sha256, image.extension), ContentFile(image.data))
     try:
@@ -64,8 +65,6 @@ def meme_create(
                 caption=caption.strip(),
                 queued_at=timezone.now(),
             )
-            if hashes is not None:
-                reposts.meme_cluster_assign(meme=meme, hashes=hashes)
             _enqueue_on_commit(meme.pk)
     except IntegrityError:
         # A concurrent upload of the same bytes committed first; the file is theirs too.
@@ -99,7 +98,9 @@ def meme_request_classification(*, meme: Meme) -> Meme:
 
 def meme_enqueue_classification(*, meme_id: int) -> None:
     """Send the classification task for `meme_id` to the worker queue."""
-    async_task(CLASSIFY_TASK, meme_id, task_name=f"classify-meme-{meme_id}")
+    async_task(
+        CLASSIFY_TASK, meme_id, task_name=f"classify-meme-{meme_id}", broker=enqueue_broker()
+    )
 
 
 def _enqueue_on_commit(meme_id: int) -> None:
@@ -184,6 +185,7 @@ def meme_classify(*, meme_id: int) -> Meme | None:
     try:
         with meme.image.open("rb") as fh:
             image_bytes = fh.read()
+        _meme_cluster(meme, image_bytes)
         outcome = image_classify(
             image_bytes=image_bytes,
             caption=meme.caption,
@@ -193,6 +195,22 @@ def meme_classify(*, meme_id: int) -> Meme | None:
         logger.exception("classifying meme %s failed", meme_id)
         return _meme_fail(meme, _reason(exc))
     return _meme_store_result(meme, outcome)
+
+
+def _meme_cluster(meme: Meme, image_bytes: bytes) -> None:
+    """Put the meme in its repost cluster before its predictions exist.
+
+    So a meme is in its cluster (and the cluster's label suggested on its review page) by
+    the time it reaches the queue. A failure here is logged and leaves the meme unhashed
+    (backfill_clusters hashes it later); it never fails the classification.
+    """
+    hashes = reposts.image_hashes_or_none(image_bytes)
+    if hashes is None:
+        return
+    try:
+        reposts.meme_cluster_assign(meme=meme, hashes=hashes)
+    except DatabaseError:
+        logger.exception("meme %s: repost cluster assignment failed", meme.pk)
 
 
 def _meme_claim(meme_id: int) -> Meme | None:
