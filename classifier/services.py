@@ -10,7 +10,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -24,6 +24,7 @@ from classifier.models import (
     meme_storage,
     user_sees_all_memes,
 )
+from classifier.queue import enqueue_broker
 from classifier.reposts import services as reposts
 from classifier.validation import NormalisedImage
 from classifier.webhooks.services import webhook_event_emit
@@ -43,14 +44,14 @@ def meme_create(
 
     The same bytes uploaded again return the existing meme. The file is written before
     the row; if the row cannot be written the file is removed again, unless another
-    meme (a concurrent upload of the same bytes) owns it.
+    meme (a concurrent upload of the same bytes) owns it. The repost cluster is assigned
+    by the classification task (meme_classify), not here: hashing and the cluster lookup
+    were a third of an upload's CPU time in the web process (docs/benchmarks.md).
     """
     existing = selectors.meme_find_by_sha256(sha256=image.sha256)
     if existing is not None:
         return existing, False
 
-    # Hashed before the transaction: only the cluster lookup happens while it is open.
-    hashes = reposts.image_hashes_or_none(image.data)
     storage = meme_storage()
     name = storage.save(meme_file_name(image.sha256, image.extension), ContentFile(image.data))
     try:
@@ -67,8 +68,6 @@ def meme_create(
                 caption=caption.strip(),
                 queued_at=timezone.now(),
             )
-            if hashes is not None:
-                reposts.meme_cluster_assign(meme=meme, hashes=hashes)
             _enqueue_on_commit(meme.pk)
     except IntegrityError:
         # A concurrent upload of the same bytes committed first; the file is theirs too.
@@ -139,7 +138,9 @@ def meme_retry(*, meme: Meme, user: AbstractBaseUser) -> Meme:
 
 def meme_enqueue_classification(*, meme_id: int) -> None:
     """Send the classification task for `meme_id` to the worker queue."""
-    async_task(CLASSIFY_TASK, meme_id, task_name=f"classify-meme-{meme_id}")
+    async_task(
+        CLASSIFY_TASK, meme_id, task_name=f"classify-meme-{meme_id}", broker=enqueue_broker()
+    )
 
 
 def _enqueue_on_commit(meme_id: int) -> None:
@@ -270,6 +271,7 @@ def meme_classify(*, meme_id: int) -> Meme | None:
     try:
         with meme.image.open("rb") as fh:
             image_bytes = fh.read()
+        _meme_cluster(meme, image_bytes)
         outcome = image_classify(
             image_bytes=image_bytes,
             caption=meme.caption,
@@ -281,6 +283,22 @@ def meme_classify(*, meme_id: int) -> Meme | None:
     meme = _meme_store_result(meme, outcome)
     metrics.classification_observe(stage="total", seconds=time.perf_counter() - started)
     return meme
+
+
+def _meme_cluster(meme: Meme, image_bytes: bytes) -> None:
+    """Put the meme in its repost cluster before its predictions exist.
+
+    So a meme is in its cluster (and the cluster's label suggested on its review page) by
+    the time it reaches the queue. A failure here is logged and leaves the meme unhashed
+    (backfill_clusters hashes it later); it never fails the classification.
+    """
+    hashes = reposts.image_hashes_or_none(image_bytes)
+    if hashes is None:
+        return
+    try:
+        reposts.meme_cluster_assign(meme=meme, hashes=hashes)
+    except DatabaseError:
+        logger.exception("meme %s: repost cluster assignment failed", meme.pk)
 
 
 def _meme_claim(meme_id: int) -> Meme | None:

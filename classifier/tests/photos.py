@@ -7,6 +7,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 from classifier import services
+from classifier.reposts import services as reposts
 from classifier.validation import normalise_upload
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
@@ -48,8 +49,14 @@ def crop(image: Image.Image, fraction: float) -> Image.Image:
 
 
 def upload(data: bytes, name: str = "meme.jpg", caption: str = ""):
+    """Store an upload and put it in its repost cluster, as its classification task does.
+
+    The task's OCR and models are left out: these tests are about clusters
+    (test_reposts checks that the task itself clusters).
+    """
     meme, created = services.meme_create(
         image=normalise_upload(data, name), uploader=None, caption=caption
     )
     assert created
+    reposts.meme_hash(meme=meme)
     return meme

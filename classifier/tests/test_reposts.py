@@ -8,9 +8,11 @@ from django.core.management import call_command
 from django.urls import reverse
 from PIL import Image
 
+from classifier import services
 from classifier.models import MemeHash, RepostCluster
 from classifier.reposts import selectors
 from classifier.tests.photos import captioned, crop, jpeg, sample_photos, upload
+from classifier.validation import normalise_upload
 from ml import near_duplicates as nd
 
 pytestmark = pytest.mark.django_db
@@ -46,6 +48,30 @@ def test_it_hashes_every_upload_with_phash_and_dhash(original):
         expected.phash
     )
     assert row.matched is None  # the first of its kind starts a cluster
+
+
+def test_it_clusters_a_meme_when_its_classification_task_runs_not_in_the_upload(
+    original, active_model
+):
+    first = upload(jpeg(original), "first.jpg")
+    image = normalise_upload(jpeg(original, quality=40), "repost.jpg")
+    repost, _ = services.meme_create(image=image, uploader=None)
+    # The upload itself stores no hash: the cluster lookup is the worker's job.
+    assert not MemeHash.objects.filter(meme=repost).exists()
+    services.meme_classify(meme_id=repost.pk)
+    assert cluster_of(repost) == cluster_of(first)
+    repost.refresh_from_db()
+    assert repost.status == repost.Status.CLASSIFIED
+
+
+def test_it_fails_a_meme_whose_stored_file_is_damaged_without_hashing_it(active_model, meme_factory):
+    meme = meme_factory()
+    with meme.image.open("wb") as fh:  # the stored file damaged after the upload
+        fh.write(b"not an image")
+    services.meme_classify(meme_id=meme.pk)
+    meme.refresh_from_db()
+    assert not MemeHash.objects.filter(meme=meme).exists()
+    assert meme.status == meme.Status.FAILED and "cannot open the image" in meme.failure_reason
 
 
 @pytest.mark.parametrize(
