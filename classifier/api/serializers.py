@@ -558,3 +558,11 @@ class ModelVersionFilterSerializer(QuerySerializer):
     label_set = serializers.SlugRelatedField(
         slug_field="name", queryset=LabelSet.objects.all(), required=False
     )
+
+
+class PromoteRequestSerializer(serializers.Serializer):
+    confirm = serializers.BooleanField(
+        default=False,
+        help_text="Promote even though the promotion gate did not approve the version "
+        "(without it such a version answers 409 `gate_not_approved` with the reason).",
+    )

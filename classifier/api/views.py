@@ -17,8 +17,12 @@ from classifier.api.errors import ClassificationFailed, ClassifierUnavailable, C
 from classifier.api.services import NoLabelYet, api_correction_create
 from classifier.api.uploads import LimitedMultiPartParser
 from classifier.ml_bridge import ClassifierUnavailable as BridgeUnavailable
-from classifier.models import LabelSet, Meme, ModelVersion
-from moderation.learning.retrain import RetrainError, model_version_promote
+from classifier.models import PROMOTE_PERMISSION, LabelSet, Meme, ModelVersion
+from moderation.learning.promotion import (
+    PromotionError,
+    PromotionNeedsConfirmation,
+    model_version_promote,
+)
 from moderation.selectors.agreement import moderator_agreement
 from moderation.services import StaleReviewError
 
@@ -34,6 +38,15 @@ class IsModerator(permissions.BasePermission):
 
 class ModeratorAPIView(APIView):
     permission_classes = [permissions.IsAuthenticated, IsModerator]
+
+
+class CanPromote(permissions.BasePermission):
+    """The one promote/rollback permission, checked here as on every other door."""
+
+    message = f"Only users with the permission {PROMOTE_PERMISSION} may promote model versions."
+
+    def has_permission(self, request, view) -> bool:
+        return request.user.has_perm(PROMOTE_PERMISSION)
 
 
 def _meme_or_404(meme_id: int) -> Meme:
@@ -264,31 +277,53 @@ class ModelVersionListView(generics.GenericAPIView):
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
-class ModelVersionPromoteView(ModeratorAPIView):
+class ModelVersionPromoteView(APIView):
+    permission_classes = [permissions.IsAuthenticated, CanPromote]
+    parser_classes = [JSONParser, FormParser]
+
     @extend_schema(
         operation_id="models_promote",
-        summary="Make a model version the active one of its label set (moderators)",
-        request=None,
+        summary="Make a model version the active one of its label set",
+        request=serializers.PromoteRequestSerializer,
         responses={
             200: serializers.ModelVersionSerializer,
+            **errors.BAD_REQUEST,
             **errors.UNAUTHENTICATED,
-            **errors.FORBIDDEN,
+            403: errors.described(
+                f"The user lacks the permission {PROMOTE_PERMISSION} (`permission_denied`)."
+            ),
             **errors.NOT_FOUND,
-            409: errors.described("Its model folder is missing or damaged (`cannot_promote`)."),
+            409: errors.described(
+                "Its model folder is missing or damaged (`cannot_promote`), or the promotion "
+                "gate did not approve it and `confirm` was not true (`gate_not_approved`; the "
+                "detail says why)."
+            ),
             **errors.THROTTLED,
         },
-        description="The version's folder is checked first (as `manage.py promote` does). "
-        "New classifications use it from the next task on; promoting the "
+        description="Needs the permission `classifier.promote_modelversion` (superusers have "
+        "it). The version's folder is checked first (as `manage.py promote` does). A version "
+        'the promotion gate did not approve answers 409 with the reason unless `{"confirm": '
+        "true}` is sent. New classifications use it from the next task on; promoting the "
         "active version again changes nothing but its activation time.",
     )
     def post(self, request: Request, model_version_id: int) -> Response:
+        body = serializers.PromoteRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
         try:
             version = selectors.model_version_get(model_version_id=model_version_id)
         except ModelVersion.DoesNotExist:
             raise NotFound(f"No model version with id {model_version_id}.") from None
         try:
-            version = model_version_promote(model_version=version)
-        except RetrainError as exc:
+            version = model_version_promote(
+                model_version=version,
+                user=request.user,
+                confirmed=body.validated_data["confirm"],
+            )
+        except PromotionNeedsConfirmation as exc:
+            raise errors.GateNotApproved(
+                f'{exc.warning} Send {{"confirm": true}} to promote it anyway.'
+            ) from None
+        except PromotionError as exc:
             raise errors.CannotPromote(str(exc)) from None
         return Response(serializers.ModelVersionSerializer(version).data)
 

@@ -1,4 +1,4 @@
-"""Switch the active model version back and forth, and reclassify after a switch."""
+"""Reclassify memes with the active model version (promotion and rollback: promotion.py)."""
 
 from __future__ import annotations
 
@@ -9,33 +9,12 @@ from django_q.tasks import async_task
 from classifier import ml_bridge
 from classifier.models import LabelSet, Meme, ModelVersion, Prediction
 from classifier.services import model_text, probability_stats
-from moderation.learning.retrain import RetrainError, model_version_promote
+from moderation.learning.retrain import RetrainError
 from moderation.models import LabelCorrection
 from moderation.selectors.memes import memes_corrected_texts
 
 RECLASSIFY_TASK = "moderation.tasks.reclassify_label_set"
 BATCH = 32
-
-
-def model_version_rollback(*, label_set: LabelSet) -> ModelVersion:
-    """Re-activate the version that was active before the current one."""
-    current = ModelVersion.objects.filter(label_set=label_set, is_active=True).first()
-    previous = (
-        ModelVersion.objects.filter(
-            label_set=label_set, is_active=False, activated_at__isnull=False
-        )
-        .order_by("-activated_at")
-        .first()
-    )
-    if previous is None:
-        raise RetrainError(f"{label_set.name} has no earlier active version to roll back to")
-    if (
-        current is not None
-        and current.activated_at
-        and previous.activated_at > current.activated_at
-    ):
-        raise RetrainError("version history is inconsistent: the previous version is newer")
-    return model_version_promote(model_version=previous)
 
 
 def memes_without_human_label(*, label_set: LabelSet):
