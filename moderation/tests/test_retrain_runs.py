@@ -143,6 +143,13 @@ def test_the_dashboard_says_a_run_is_already_open(mod_client, sentiment, version
 
 
 @pytest.mark.django_db
+def test_the_dashboard_says_a_queued_run_waits_for_the_slow_worker(mod_client, sentiment, version):
+    retrain_run_create(label_set=sentiment, trigger="dashboard")
+    page = mod_client.get(f"/moderation/?label_set={sentiment.name}").content.decode()
+    assert "Queued: waiting for the slow worker" in page
+
+
+@pytest.mark.django_db
 def test_the_enqueue_service_records_the_task_it_queued(
     sentiment, settings, django_capture_on_commit_callbacks
 ):
