@@ -1,8 +1,11 @@
 """Too few labels to retrain: every door refuses with the same sentence, nothing is queued."""
 
-import pytest
-from django.core.management import execute_from_command_line
+import subprocess
 
+import pytest
+from django.core.management import CommandError, call_command
+
+from bench import stack as live
 from moderation.learning.readiness import retrain_blocker
 from moderation.learning.retrain import (
     RetrainError,
@@ -59,14 +62,36 @@ def test_it_counts_standing_labels_only(sentiment, three_per_class, label_memes,
     assert "2 more “positive” labels (has 1)" in retrain_blocker(label_set=sentiment)
 
 
-def test_the_command_exits_non_zero_with_the_sentence_and_no_traceback(sentiment, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        execute_from_command_line(["manage.py", "retrain", "--label-set", "sentiment"])
-    assert exit_info.value.code != 0
-    err = capsys.readouterr().err
-    assert retrain_blocker(label_set=sentiment) in err
-    assert "Traceback" not in err
+def test_the_command_refuses_with_the_sentence_and_records_nothing(sentiment):
+    with pytest.raises(CommandError) as exc:
+        call_command("retrain", "--label-set", "sentiment", verbosity=0)
+    assert str(exc.value) == retrain_blocker(label_set=sentiment)
     assert not RetrainRun.objects.exists()
+
+
+@pytest.mark.live
+def test_the_command_exits_non_zero_with_the_sentence_and_no_traceback(tmp_path):
+    # A real `manage.py retrain` process on a throw-away, freshly migrated SQLite database.
+    stack = live.Stack.create(tmp_path / "stack")
+    try:
+        result = subprocess.run(
+            [live.PYTHON, "manage.py", "retrain", "--label-set", "sentiment"],
+            cwd=live.BASE_DIR,
+            env=stack.env(),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        runs = stack.query("SELECT COUNT(*) FROM moderation_retrainrun")
+    finally:
+        stack.close()
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "CommandError: Cannot retrain sentiment yet: it needs at least 20 human labels of each "
+        "class, so 20 more “positive” labels (has 0) and 20 more “negative” labels (has 0)."
+    )
+    assert "Traceback" not in result.stderr + result.stdout
+    assert runs == [(0,)]
 
 
 def test_the_enqueue_service_refuses_and_queues_nothing(
