@@ -279,7 +279,6 @@ class ModelVersionListView(generics.GenericAPIView):
 
 class ModelVersionPromoteView(APIView):
     permission_classes = [permissions.IsAuthenticated, CanPromote]
-    parser_classes = [JSONParser, FormParser]
 
     @extend_schema(
         operation_id="models_promote",
