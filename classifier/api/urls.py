@@ -15,6 +15,11 @@ v1 = [
         name="meme-corrections",
     ),
     path("label-sets/", views.LabelSetListView.as_view(), name="label-set-list"),
+    path(
+        "label-sets/<slug:name>/rollback/",
+        views.LabelSetRollbackView.as_view(),
+        name="label-set-rollback",
+    ),
     path("agreement/", views.AgreementView.as_view(), name="agreement"),
     path("models/", views.ModelVersionListView.as_view(), name="model-list"),
     path(

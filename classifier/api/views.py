@@ -22,6 +22,7 @@ from moderation.learning.promotion import (
     PromotionError,
     PromotionNeedsConfirmation,
     model_version_promote,
+    model_version_rollback,
 )
 from moderation.selectors.agreement import moderator_agreement
 from moderation.services import StaleReviewError
@@ -277,6 +278,29 @@ class ModelVersionListView(generics.GenericAPIView):
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
+def _promotion(action, *, confirmed: bool) -> Response:
+    """Run a promotion service and answer the way both promotion endpoints answer."""
+    try:
+        version = action(confirmed=confirmed)
+    except PromotionNeedsConfirmation as exc:
+        raise errors.GateNotApproved(
+            f'{exc.warning} Send {{"confirm": true}} to promote it anyway.'
+        ) from None
+    except PromotionError as exc:
+        raise errors.CannotPromote(str(exc)) from None
+    return Response(serializers.ModelVersionSerializer(version).data)
+
+
+PROMOTION_CONFLICT = errors.described(
+    "The model folder is missing or damaged, or there is no earlier version (`cannot_promote`); "
+    "or the promotion gate did not approve the version and `confirm` was not true "
+    "(`gate_not_approved`; the detail says why)."
+)
+PROMOTION_FORBIDDEN = errors.described(
+    f"The user lacks the permission {PROMOTE_PERMISSION} (`permission_denied`)."
+)
+
+
 class ModelVersionPromoteView(APIView):
     permission_classes = [permissions.IsAuthenticated, CanPromote]
 
@@ -288,15 +312,9 @@ class ModelVersionPromoteView(APIView):
             200: serializers.ModelVersionSerializer,
             **errors.BAD_REQUEST,
             **errors.UNAUTHENTICATED,
-            403: errors.described(
-                f"The user lacks the permission {PROMOTE_PERMISSION} (`permission_denied`)."
-            ),
+            403: PROMOTION_FORBIDDEN,
             **errors.NOT_FOUND,
-            409: errors.described(
-                "Its model folder is missing or damaged (`cannot_promote`), or the promotion "
-                "gate did not approve it and `confirm` was not true (`gate_not_approved`; the "
-                "detail says why)."
-            ),
+            409: PROMOTION_CONFLICT,
             **errors.THROTTLED,
         },
         description="Needs the permission `classifier.promote_modelversion` (superusers have "
@@ -312,19 +330,47 @@ class ModelVersionPromoteView(APIView):
             version = selectors.model_version_get(model_version_id=model_version_id)
         except ModelVersion.DoesNotExist:
             raise NotFound(f"No model version with id {model_version_id}.") from None
-        try:
-            version = model_version_promote(
-                model_version=version,
-                user=request.user,
-                confirmed=body.validated_data["confirm"],
+
+        def promote(*, confirmed: bool) -> ModelVersion:
+            return model_version_promote(
+                model_version=version, user=request.user, confirmed=confirmed
             )
-        except PromotionNeedsConfirmation as exc:
-            raise errors.GateNotApproved(
-                f'{exc.warning} Send {{"confirm": true}} to promote it anyway.'
-            ) from None
-        except PromotionError as exc:
-            raise errors.CannotPromote(str(exc)) from None
-        return Response(serializers.ModelVersionSerializer(version).data)
+
+        return _promotion(promote, confirmed=body.validated_data["confirm"])
+
+
+class LabelSetRollbackView(APIView):
+    permission_classes = [permissions.IsAuthenticated, CanPromote]
+
+    @extend_schema(
+        operation_id="label_sets_rollback",
+        summary="Re-activate the version that was active before the current one",
+        request=serializers.PromoteRequestSerializer,
+        responses={
+            200: serializers.ModelVersionSerializer,
+            **errors.BAD_REQUEST,
+            **errors.UNAUTHENTICATED,
+            403: PROMOTION_FORBIDDEN,
+            **errors.NOT_FOUND,
+            409: PROMOTION_CONFLICT,
+            **errors.THROTTLED,
+        },
+        description="The same checks as promoting (`manage.py rollback` does the same); the "
+        "answer is the version made active again.",
+    )
+    def post(self, request: Request, name: str) -> Response:
+        body = serializers.PromoteRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        label_set = selectors.label_sets().filter(name=name).first()
+        if label_set is None:
+            raise NotFound(f"No label set named {name!r}.")
+
+        def rollback(*, confirmed: bool) -> ModelVersion:
+            return model_version_rollback(
+                label_set=label_set, user=request.user, confirmed=confirmed
+            )
+
+        return _promotion(rollback, confirmed=body.validated_data["confirm"])
 
 
 class ClassifyView(APIView):

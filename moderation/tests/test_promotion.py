@@ -222,6 +222,21 @@ def test_the_admin_action_is_not_offered_without_the_permission(
     assert active(sentiment) == active_model
 
 
+def test_the_admin_rollback_action_asks_then_rolls_back(
+    client, approved, sentiment, active_model, promoter
+):
+    model_version_promote(model_version=approved, user=promoter)
+    client.force_login(promoter)
+    response = client.post(CHANGELIST, {"action": "rollback", "_selected_action": [approved.pk]})
+    assert response.status_code == 200 and "no gate result" in response.content.decode()
+    assert active(sentiment) == approved
+    client.post(
+        CHANGELIST,
+        {"action": "rollback", "_selected_action": [approved.pk], "confirmed": "yes"},
+    )
+    assert active(sentiment) == active_model
+
+
 # --- The API ----------------------------------------------------------------------------------
 
 
@@ -268,6 +283,28 @@ def test_the_api_rejects_a_confirm_that_is_not_a_boolean(promoter_api, rejected)
         f"/api/v1/models/{rejected.pk}/promote/", {"confirm": "perhaps"}, format="json"
     )
     assert response.status_code == 400
+
+
+def test_the_api_rolls_back_with_the_same_rules(
+    promoter_api, approved, sentiment, active_model, moderator, promoter
+):
+    from classifier.tests.api.helpers import token_client
+
+    url = "/api/v1/label-sets/sentiment/rollback/"
+    response = promoter_api.post(url, {"confirm": True}, format="json")
+    assert response.status_code == 409 and response.json()["error"] == "cannot_promote"
+    assert "no earlier active version" in response.json()["detail"]
+
+    model_version_promote(model_version=approved, user=promoter)
+    response = token_client(moderator).post(url, {"confirm": True}, format="json")
+    assert response.status_code == 403
+    response = promoter_api.post(url, {}, format="json")
+    assert response.status_code == 409 and response.json()["error"] == "gate_not_approved"
+    assert active(sentiment) == approved
+    response = promoter_api.post(url, {"confirm": True}, format="json")
+    assert response.status_code == 200 and response.json()["version"] == active_model.version
+    assert active(sentiment) == active_model
+    assert promoter_api.post("/api/v1/label-sets/nope/rollback/").status_code == 404
 
 
 # --- The commands -----------------------------------------------------------------------------

@@ -20,6 +20,7 @@ ENDPOINTS = [
     ("get", "/api/v1/label-sets/", None),
     ("get", "/api/v1/models/", None),
     ("post", "/api/v1/models/{version}/promote/", PROMOTE),
+    ("post", "/api/v1/label-sets/sentiment/rollback/", PROMOTE),
     ("post", "/api/v1/classify/", None),
 ]
 

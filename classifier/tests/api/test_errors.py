@@ -13,6 +13,7 @@ PATHS = [
     "/api/v1/label-sets/",
     "/api/v1/models/",
     "/api/v1/models/{version}/promote/",
+    "/api/v1/label-sets/sentiment/rollback/",
     "/api/v1/classify/",
 ]
 

@@ -14,6 +14,7 @@ OPERATIONS = {
     ("/api/v1/memes/{meme_id}/", "get"): {401, 404, 429},
     ("/api/v1/memes/{meme_id}/corrections/", "post"): {400, 401, 403, 404, 409, 413, 415, 429},
     ("/api/v1/label-sets/", "get"): {401, 429},
+    ("/api/v1/label-sets/{name}/rollback/", "post"): {400, 401, 403, 404, 409, 429},
     ("/api/v1/agreement/", "get"): {400, 401, 403, 404, 429},
     ("/api/v1/models/", "get"): {400, 401, 404, 429},
     ("/api/v1/models/{model_version_id}/promote/", "post"): {400, 401, 403, 404, 409, 429},
