@@ -34,8 +34,11 @@ $(VENV)/.requirements.stamp: requirements.txt requirements-models.txt bin/setup 
 	bin/setup python $(PY)
 	touch $@
 
-$(VENV)/.requirements-dev.stamp: requirements-dev.txt $(VENV)/.requirements.stamp
+# The optional NSFW detector (AGPL-3.0, off unless NSFW_DETECTION=1) goes in for the tests
+# only, with --no-deps (requirements-nsfw.txt says why), so its code path is tested.
+$(VENV)/.requirements-dev.stamp: requirements-dev.txt requirements-nsfw.txt $(VENV)/.requirements.stamp
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps -r requirements-nsfw.txt
 	touch $@
 
 # --- System packages (installed when missing and we are root) ------------------------

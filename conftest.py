@@ -89,6 +89,24 @@ def staff_user(django_user_model):
     )
 
 
+@pytest.fixture
+def promoter(django_user_model):
+    """A moderator and staff member given the promote permission, as an admin would give it."""
+    from django.contrib.auth.models import Group, Permission
+
+    user = django_user_model.objects.create_user(
+        username="promoter", password=PASSWORD, is_staff=True
+    )
+    user.groups.add(Group.objects.get(name="moderators"))
+    user.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="classifier",
+            codename__in=["promote_modelversion", "view_modelversion"],
+        )
+    )
+    return user
+
+
 def photo_background(size: tuple[int, int], seed: int = 0) -> Image.Image:
     """A photo-like background: smooth colour gradients with blotches and noise."""
     rng = random.Random(seed)

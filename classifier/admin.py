@@ -1,7 +1,6 @@
 from django.contrib import admin
 
-from classifier import services
-from classifier.models import LabelSet, Meme, ModelVersion, Prediction
+from classifier.models import LabelSet, Meme, Prediction
 
 
 @admin.register(LabelSet)
@@ -9,21 +8,8 @@ class LabelSetAdmin(admin.ModelAdmin):
     list_display = ["name", "classes", "alert_class"]
 
 
-@admin.register(ModelVersion)
-class ModelVersionAdmin(admin.ModelAdmin):
-    list_display = ["version", "label_set", "is_active", "created_at", "activated_at"]
-    list_filter = ["label_set", "is_active"]
-    # Activation goes through the service, which keeps one active version per label set.
-    readonly_fields = ["is_active", "created_at", "activated_at"]
-    actions = ["activate"]
-
-    @admin.action(description="Make the selected version the active one of its label set")
-    def activate(self, request, queryset):
-        if queryset.count() != 1:
-            self.message_user(request, "Select exactly one version.", level="error")
-            return
-        version = services.model_version_activate(model_version=queryset.get())
-        self.message_user(request, f"{version} is now active for {version.label_set}.")
+# ModelVersion's admin is registered by moderation/admin.py: its promote action calls the
+# promotion service, which lives in moderation (classifier never imports moderation).
 
 
 class PredictionInline(admin.TabularInline):

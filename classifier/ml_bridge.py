@@ -71,6 +71,22 @@ def read_text(image) -> str:
     return engine.read(image).strip()
 
 
+def offensive_score(text: str) -> float:
+    """Offensive-language score (0-1) of the text a model reads (OCR text + caption)."""
+    from ml.signals import offensive_scores
+
+    return float(offensive_scores([text])[0])
+
+
+def nsfw_score(image) -> float | None:
+    """NSFW score (0-1) of a PIL image, or None when NSFW_DETECTION is off."""
+    if not settings.NSFW_DETECTION:
+        return None
+    from ml.signals import nsfw_scores
+
+    return float(nsfw_scores([image])[0])
+
+
 def classify(label_set: str, artifact_path: str, image, text: str) -> Classification:
     """Classify one image with its text using the model stored at `artifact_path`.
 

@@ -45,6 +45,11 @@ class LabelSet(models.Model):
         return self.name
 
 
+# Who may promote a model version or roll one back, at every door (dashboard, admin, API,
+# commands with --as): superusers, and users or groups it is given to in the admin.
+PROMOTE_PERMISSION = "classifier.promote_modelversion"
+
+
 class ModelVersion(models.Model):
     """A trained model for one label set, stored as a folder that ml.load_model reads."""
 
@@ -78,6 +83,7 @@ class ModelVersion(models.Model):
                 name="one_active_model_version_per_label_set",
             )
         ]
+        permissions = [("promote_modelversion", "Can promote or roll back a model version")]
 
     def __str__(self) -> str:
         return self.version

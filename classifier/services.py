@@ -171,6 +171,34 @@ class LabelResult:
 class ImageResult:
     ocr_text: str
     results: list[LabelResult]
+    # Signals (ml.signals) beside the predictions; None when not computed (see image_signals).
+    offensive_score: float | None = None
+    nsfw_score: float | None = None
+
+
+@dataclass(frozen=True)
+class Signals:
+    offensive_score: float | None
+    nsfw_score: float | None
+
+
+def image_signals(*, picture, text: str) -> Signals:
+    """The offensive-language score of `text` and, with NSFW_DETECTION, the NSFW score.
+
+    A signal that cannot be computed is logged and left None: it informs moderators, and
+    the meme's predictions must not be lost because of it.
+    """
+    scores = {}
+    for name, compute in (
+        ("offensive_score", lambda: ml_bridge.offensive_score(text)),
+        ("nsfw_score", lambda: ml_bridge.nsfw_score(picture)),
+    ):
+        try:
+            scores[name] = compute()
+        except Exception:
+            logger.exception("computing the %s failed", name)
+            scores[name] = None
+    return Signals(**scores)
 
 
 class ClassificationError(Exception):
@@ -249,7 +277,13 @@ def image_classify(
             stage="model", seconds=time.perf_counter() - started, label_set=name
         )
         results.append(LabelResult(model_version=version, classification=classification))
-    return ImageResult(ocr_text=ocr_text, results=results)
+    signals = image_signals(picture=picture, text=text)
+    return ImageResult(
+        ocr_text=ocr_text,
+        results=results,
+        offensive_score=signals.offensive_score,
+        nsfw_score=signals.nsfw_score,
+    )
 
 
 def model_text(*, ocr_text: str, caption: str) -> str:
@@ -393,12 +427,16 @@ def _meme_store_result(meme: Meme, outcome: ImageResult) -> Meme:
         )
         auto_decision_apply(prediction=prediction)
     meme.ocr_text = outcome.ocr_text
+    meme.offensive_score = outcome.offensive_score
+    meme.nsfw_score = outcome.nsfw_score
     meme.status = Meme.Status.CLASSIFIED
     meme.failure_reason = meme.failure_detail = ""
     meme.finished_at = timezone.now()
     meme.save(
         update_fields=[
             "ocr_text",
+            "offensive_score",
+            "nsfw_score",
             "status",
             "failure_reason",
             "failure_detail",

@@ -272,6 +272,9 @@ RECLASSIFY_AFTER_PROMOTION = env_bool("RECLASSIFY_AFTER_PROMOTION", False)
 OCR_ENGINE = env_str("MEMESENSE_OCR_ENGINE")
 # Store with each prediction which modality decided and which caption words mattered.
 EXPLAIN_PREDICTIONS = env_bool("EXPLAIN_PREDICTIONS", True)
+# Score every upload's picture with nudenet's NSFW detector (Meme.nsfw_score). Off by default:
+# nudenet is AGPL-3.0 (requirements-nsfw.txt; docs/ml.md says what switching it on implies).
+NSFW_DETECTION = env_bool("NSFW_DETECTION", False)
 
 # Labelled datasets imported from the dashboard (a CSV and a zip of images) are unpacked
 # here before the slow queue imports them; IMPORT_MAX_BYTES caps the zip, packed and unpacked.
@@ -345,6 +348,18 @@ if CACHE_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Retraining (moderation/learning, docs/moderation.md) ----------------------------------
+
+# Below this many human labels of any class, retrain refuses and says how many are missing:
+# folds and a gate of a handful of memes per class measure noise.
+RETRAIN_MIN_LABELS_PER_CLASS = env_int("RETRAIN_MIN_LABELS_PER_CLASS", 20)
+# A run `running` this long has lost its worker (no slow task outlives Q_SLOW_TIMEOUT); a run
+# still `queued` this long was never queued or no slow worker took it. The sweep (every
+# RETRAIN_SWEEP_MINUTES, on the default cluster's scheduler) marks such runs failed.
+RETRAIN_RUNNING_SECONDS = env_int("RETRAIN_RUNNING_SECONDS", Q_SLOW_TIMEOUT + 300)
+RETRAIN_QUEUED_SECONDS = env_int("RETRAIN_QUEUED_SECONDS", Q_SLOW_TIMEOUT + 300)
+RETRAIN_SWEEP_MINUTES = env_int("RETRAIN_SWEEP_MINUTES", 5)
 
 # --- REST API (classifier/api, docs/api.md) ------------------------------------------------
 

@@ -176,12 +176,24 @@ class RetrainRun(models.Model):
     decision = models.TextField(blank=True)
     error = models.TextField(blank=True)
     counts = models.JSONField(default=dict, blank=True)
+    # The django-q2 task that runs it; empty until the broker accepted it, so a run queued
+    # long ago with no task id was never handed to a worker (see retrain_runs_sweep).
+    task_id = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            # One run at a time per label set, enforced by the database so two clicks (or a
+            # click and a command) racing each other cannot both start one.
+            models.UniqueConstraint(
+                fields=["label_set"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="one_open_retrain_run_per_label_set",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"retrain {self.label_set_id} #{self.pk} ({self.status})"

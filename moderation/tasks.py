@@ -1,17 +1,24 @@
 """django-q2 task functions for the learning loop: they take ids and call a service."""
 
 from classifier.models import LabelSet
-from moderation.learning.retrain import retrain_run_execute
+from moderation.learning.retrain import retrain_run_execute, retrain_runs_sweep
 from moderation.learning.versions import reclassify
 from moderation.models import RetrainRun
 
 
 def retrain_label_set(run_id: int) -> str:
-    """Execute a queued RetrainRun; its row shows progress and the outcome."""
+    """Execute a queued RetrainRun; its row shows progress and the outcome.
+
+    Idempotent: a run another delivery of this task already claimed is left alone
+    (retrain_run_execute claims it atomically).
+    """
     run = RetrainRun.objects.select_related("label_set").get(pk=run_id)
-    if run.status != RetrainRun.Status.QUEUED:
-        return run.status  # already taken by another attempt: idempotent
     return retrain_run_execute(run=run).status
+
+
+def sweep_retrain_runs() -> int:
+    """Mark failed the runs whose worker died or that no worker took (run on a schedule)."""
+    return retrain_runs_sweep()
 
 
 def reclassify_label_set(label_set_id: int) -> int:

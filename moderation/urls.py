@@ -31,6 +31,12 @@ urlpatterns = [
     path("plots/confusion.png", dashboard.confusion_plot, name="confusion_plot"),
     path("plots/reliability.png", dashboard.reliability_plot, name="reliability_plot"),
     path("retrain/", learning.retrain_start, name="retrain"),
+    path(
+        "versions/<id:model_version_id>/promote/",
+        learning.version_promote,
+        name="version_promote",
+    ),
+    path("versions/rollback/", learning.version_rollback, name="version_rollback"),
     path("auto/policy/", auto.auto_policy, name="auto_policy"),
     path("auto/revert/<id:meme_id>/", auto.auto_revert, name="auto_revert"),
     path("export.csv", export.export_csv, name="export_csv"),

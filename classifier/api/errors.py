@@ -81,6 +81,12 @@ class CannotPromote(ApiError):
     default_code = "cannot_promote"
 
 
+class GateNotApproved(ApiError):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The promotion gate did not approve this version; confirm to promote it."
+    default_code = "gate_not_approved"
+
+
 class ClassificationFailed(ApiError):
     status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
     default_detail = "The image could not be classified."

@@ -17,8 +17,9 @@ prefix (`/api/v2/`); `/api/v1/` keeps answering as documented here.
 **Authentication.** Send a token: `Authorization: Token <key>`. An administrator makes one with
 `python manage.py drf_create_token <username>`. A logged-in browser session works too (the
 browsable API); its writes need the CSRF token. Every endpoint needs a user: without one it
-answers 401. Correcting labels and promoting models need the moderators' permission
-(`moderation.moderate`, the `moderators` group); other users get 403.
+answers 401. Correcting labels needs the moderators' permission (`moderation.moderate`, the
+`moderators` group); promoting a model version needs `classifier.promote_modelversion`; other
+users get 403.
 
 **Upload, poll, correct.** `POST /api/v1/memes/` (multipart: `image`, optional `text`) answers
 202 with the meme's `id`, `status` and `url`, or 200 with the existing meme when the same bytes

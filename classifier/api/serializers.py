@@ -150,6 +150,18 @@ class MemeSerializer(serializers.ModelSerializer):
     human_labels = serializers.SerializerMethodField(
         help_text="The standing human decision of each label set that has one."
     )
+    offensive_score = serializers.FloatField(
+        read_only=True,
+        allow_null=True,
+        help_text="0-1: how likely the meme's text (OCR + caption) is offensive language "
+        "(alt-profanity-check); null until classified.",
+    )
+    nsfw_score = serializers.FloatField(
+        read_only=True,
+        allow_null=True,
+        help_text="0-1: the detector's confidence in an exposed sexual body part in the picture "
+        "(nudenet); null unless NSFW_DETECTION is on.",
+    )
 
     class Meta:
         model = Meme
@@ -171,6 +183,8 @@ class MemeSerializer(serializers.ModelSerializer):
             "uploader",
             "predictions",
             "human_labels",
+            "offensive_score",
+            "nsfw_score",
             "created_at",
             "updated_at",
             "queued_at",
@@ -367,6 +381,8 @@ class ClassifyResultSerializer(serializers.Serializer):
     ocr_text = serializers.CharField(allow_blank=True)
     width = serializers.IntegerField()
     height = serializers.IntegerField()
+    offensive_score = serializers.FloatField(allow_null=True, help_text="As on a meme.")
+    nsfw_score = serializers.FloatField(allow_null=True, help_text="As on a meme.")
     results = ClassificationSerializer(many=True)
 
 
@@ -389,7 +405,13 @@ def classify_result(*, outcome: ImageResult, image: NormalisedImage) -> dict:
                 "explanation": c.explanation or None,
             }
         )
-    data = {"ocr_text": outcome.ocr_text, "width": image.width, "height": image.height}
+    data = {
+        "ocr_text": outcome.ocr_text,
+        "width": image.width,
+        "height": image.height,
+        "offensive_score": outcome.offensive_score,
+        "nsfw_score": outcome.nsfw_score,
+    }
     return ClassifyResultSerializer({**data, "results": results}).data
 
 
@@ -600,4 +622,12 @@ class AgreementQuerySerializer(QuerySerializer):
 class ModelVersionFilterSerializer(QuerySerializer):
     label_set = serializers.SlugRelatedField(
         slug_field="name", queryset=LabelSet.objects.all(), required=False
+    )
+
+
+class PromoteRequestSerializer(serializers.Serializer):
+    confirm = serializers.BooleanField(
+        default=False,
+        help_text="Promote even though the promotion gate did not approve the version "
+        "(without it such a version answers 409 `gate_not_approved` with the reason).",
     )

@@ -18,6 +18,11 @@ v1 = [
         name="meme-corrections",
     ),
     path("label-sets/", views.LabelSetListView.as_view(), name="label-set-list"),
+    path(
+        "label-sets/<slug:name>/rollback/",
+        views.LabelSetRollbackView.as_view(),
+        name="label-set-rollback",
+    ),
     path("agreement/", views.AgreementView.as_view(), name="agreement"),
     path("models/", views.ModelVersionListView.as_view(), name="model-list"),
     path(
@@ -28,22 +33,22 @@ v1 = [
     path("classify/", views.ClassifyView.as_view(), name="classify"),
     path("webhooks/", webhooks.SubscriptionListView.as_view(), name="webhook-list"),
     path(
-        "webhooks/<int:subscription_id>/",
+        "webhooks/<id:subscription_id>/",
         webhooks.SubscriptionDetailView.as_view(),
         name="webhook-detail",
     ),
     path(
-        "webhooks/<int:subscription_id>/ping/",
+        "webhooks/<id:subscription_id>/ping/",
         webhooks.SubscriptionPingView.as_view(),
         name="webhook-ping",
     ),
     path(
-        "webhooks/<int:subscription_id>/deliveries/",
+        "webhooks/<id:subscription_id>/deliveries/",
         webhooks.DeliveryListView.as_view(),
         name="webhook-deliveries",
     ),
     path(
-        "webhooks/<int:subscription_id>/deliveries/<int:delivery_id>/redeliver/",
+        "webhooks/<id:subscription_id>/deliveries/<id:delivery_id>/redeliver/",
         webhooks.RedeliverView.as_view(),
         name="webhook-redeliver",
     ),

@@ -21,8 +21,13 @@ from classifier.api.parsers import LimitedJSONParser
 from classifier.api.services import NoLabelYet, api_correction_create
 from classifier.api.uploads import LimitedMultiPartParser
 from classifier.ml_bridge import ClassifierUnavailable as BridgeUnavailable
-from classifier.models import LabelSet, Meme, ModelVersion
-from moderation.learning.retrain import RetrainError, model_version_promote
+from classifier.models import PROMOTE_PERMISSION, LabelSet, Meme, ModelVersion
+from moderation.learning.promotion import (
+    PromotionError,
+    PromotionNeedsConfirmation,
+    model_version_promote,
+    model_version_rollback,
+)
 from moderation.selectors.agreement import moderator_agreement
 from moderation.services import StaleReviewError
 
@@ -40,6 +45,15 @@ class IsModerator(permissions.BasePermission):
 
 class ModeratorAPIView(APIView):
     permission_classes = [permissions.IsAuthenticated, IsModerator]
+
+
+class CanPromote(permissions.BasePermission):
+    """The one promote/rollback permission, checked here as on every other door."""
+
+    message = f"Only users with the permission {PROMOTE_PERMISSION} may promote model versions."
+
+    def has_permission(self, request, view) -> bool:
+        return request.user.has_perm(PROMOTE_PERMISSION)
 
 
 def _meme_or_404(request: Request, meme_id: int) -> Meme:
@@ -314,33 +328,99 @@ class ModelVersionListView(generics.GenericAPIView):
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
-class ModelVersionPromoteView(ModeratorAPIView):
+def _promotion(action, *, confirmed: bool) -> Response:
+    """Run a promotion service and answer the way both promotion endpoints answer."""
+    try:
+        version = action(confirmed=confirmed)
+    except PromotionNeedsConfirmation as exc:
+        raise errors.GateNotApproved(
+            f'{exc.warning} Send {{"confirm": true}} to promote it anyway.'
+        ) from None
+    except PromotionError as exc:
+        raise errors.CannotPromote(str(exc)) from None
+    return Response(serializers.ModelVersionSerializer(version).data)
+
+
+PROMOTION_CONFLICT = errors.described(
+    "The model folder is missing or damaged, or there is no earlier version (`cannot_promote`); "
+    "or the promotion gate did not approve the version and `confirm` was not true "
+    "(`gate_not_approved`; the detail says why)."
+)
+PROMOTION_FORBIDDEN = errors.described(
+    f"The user lacks the permission {PROMOTE_PERMISSION} (`permission_denied`)."
+)
+
+
+class ModelVersionPromoteView(APIView):
+    permission_classes = [permissions.IsAuthenticated, CanPromote]
+
     @extend_schema(
         operation_id="models_promote",
-        summary="Make a model version the active one of its label set (moderators)",
-        request=None,
+        summary="Make a model version the active one of its label set",
+        request=serializers.PromoteRequestSerializer,
         responses={
             200: serializers.ModelVersionSerializer,
+            **errors.BAD_REQUEST,
             **errors.UNAUTHENTICATED,
-            **errors.FORBIDDEN,
+            403: PROMOTION_FORBIDDEN,
             **errors.NOT_FOUND,
-            409: errors.described("Its model folder is missing or damaged (`cannot_promote`)."),
+            409: PROMOTION_CONFLICT,
             **errors.THROTTLED,
         },
-        description="The version's folder is checked first (as `manage.py promote` does). "
-        "New classifications use it from the next task on; promoting the "
+        description="Needs the permission `classifier.promote_modelversion` (superusers have "
+        "it). The version's folder is checked first (as `manage.py promote` does). A version "
+        'the promotion gate did not approve answers 409 with the reason unless `{"confirm": '
+        "true}` is sent. New classifications use it from the next task on; promoting the "
         "active version again changes nothing but its activation time.",
     )
     def post(self, request: Request, model_version_id: int) -> Response:
+        body = serializers.PromoteRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
         try:
             version = selectors.model_version_get(model_version_id=model_version_id)
         except ModelVersion.DoesNotExist:
             raise NotFound(f"No model version with id {model_version_id}.") from None
-        try:
-            version = model_version_promote(model_version=version)
-        except RetrainError as exc:
-            raise errors.CannotPromote(str(exc)) from None
-        return Response(serializers.ModelVersionSerializer(version).data)
+
+        def promote(*, confirmed: bool) -> ModelVersion:
+            return model_version_promote(
+                model_version=version, user=request.user, confirmed=confirmed
+            )
+
+        return _promotion(promote, confirmed=body.validated_data["confirm"])
+
+
+class LabelSetRollbackView(APIView):
+    permission_classes = [permissions.IsAuthenticated, CanPromote]
+
+    @extend_schema(
+        operation_id="label_sets_rollback",
+        summary="Re-activate the version that was active before the current one",
+        request=serializers.PromoteRequestSerializer,
+        responses={
+            200: serializers.ModelVersionSerializer,
+            **errors.BAD_REQUEST,
+            **errors.UNAUTHENTICATED,
+            403: PROMOTION_FORBIDDEN,
+            **errors.NOT_FOUND,
+            409: PROMOTION_CONFLICT,
+            **errors.THROTTLED,
+        },
+        description="The same checks as promoting (`manage.py rollback` does the same); the "
+        "answer is the version made active again.",
+    )
+    def post(self, request: Request, name: str) -> Response:
+        body = serializers.PromoteRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        label_set = selectors.label_sets().filter(name=name).first()
+        if label_set is None:
+            raise NotFound(f"No label set named {name!r}.")
+
+        def rollback(*, confirmed: bool) -> ModelVersion:
+            return model_version_rollback(
+                label_set=label_set, user=request.user, confirmed=confirmed
+            )
+
+        return _promotion(rollback, confirmed=body.validated_data["confirm"])
 
 
 class ClassifyView(APIView):

@@ -64,7 +64,9 @@ def test_it_clusters_a_meme_when_its_classification_task_runs_not_in_the_upload(
     assert repost.status == repost.Status.CLASSIFIED
 
 
-def test_it_fails_a_meme_whose_stored_file_is_damaged_without_hashing_it(active_model, meme_factory):
+def test_it_fails_a_meme_whose_stored_file_is_damaged_without_hashing_it(
+    active_model, meme_factory
+):
     meme = meme_factory()
     with meme.image.open("wb") as fh:  # the stored file damaged after the upload
         fh.write(b"not an image")

@@ -5,6 +5,7 @@ meme's text, its picture). They are shown beside the model's prediction and may 
 model as features; they never decide anything on their own.
 """
 
+from .nsfw import nsfw_scores
 from .profanity import offensive_scores
 
-__all__ = ["offensive_scores"]
+__all__ = ["nsfw_scores", "offensive_scores"]

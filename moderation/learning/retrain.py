@@ -5,19 +5,24 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django_q.models import Task
+from django_q.tasks import async_task
 
 from classifier import ml_bridge
 from classifier import selectors as classifier_selectors
-from classifier.models import LabelSet, Meme, ModelVersion
+from classifier.models import LabelSet, Meme
 from classifier.reposts.selectors import memes_cluster_ids
-from classifier.services import model_text, model_version_activate, model_version_register
+from classifier.services import model_text, model_version_register
 from moderation.autodecisions import auto_threshold_refresh
+from moderation.learning.readiness import retrain_blocker
 from moderation.models import RetrainRun
 from moderation.selectors.memes import human_labels, memes_corrected_texts
 
@@ -29,6 +34,10 @@ MIN_PER_CLASS = 2  # a class with fewer human labels than this cannot be trained
 
 class RetrainError(Exception):
     """The label set cannot be retrained now; the message says why."""
+
+
+class RetrainBusy(RetrainError):
+    """A run of the label set is already queued or running."""
 
 
 @dataclass
@@ -101,31 +110,139 @@ def retrain_run_create(
     triggered_by=None,
     trigger: str = "command",
 ) -> RetrainRun:
-    return RetrainRun.objects.create(
-        label_set=label_set,
-        force=force,
-        promote=promote,
-        epochs=epochs,
-        triggered_by=triggered_by if getattr(triggered_by, "is_authenticated", False) else None,
-        trigger=trigger,
+    """Record a queued run; refuse (RetrainBusy) while another run of the label set is open.
+
+    The database's partial unique constraint makes the rule race-safe: of two requests
+    that both saw no open run, the second insert fails and is refused the same way.
+    """
+    busy = _retrain_run_open(label_set=label_set)
+    if busy is None:
+        try:
+            with transaction.atomic():
+                return RetrainRun.objects.create(
+                    label_set=label_set,
+                    force=force,
+                    promote=promote,
+                    epochs=epochs,
+                    triggered_by=triggered_by
+                    if getattr(triggered_by, "is_authenticated", False)
+                    else None,
+                    trigger=trigger,
+                )
+        except IntegrityError:
+            busy = _retrain_run_open(label_set=label_set)
+    raise RetrainBusy(
+        f"A retrain of {label_set.name} is already {busy.status if busy else 'open'}"
+        f"{f' (run #{busy.pk})' if busy else ''}: one run at a time per label set."
     )
 
 
+def _retrain_run_open(*, label_set: LabelSet) -> RetrainRun | None:
+    return RetrainRun.objects.filter(
+        label_set=label_set, status__in=[RetrainRun.Status.QUEUED, RetrainRun.Status.RUNNING]
+    ).first()
+
+
+def retrain_run_claim(*, run: RetrainRun) -> bool:
+    """Move a queued run to running; False when another worker (or the sweep) got there first.
+
+    One conditional UPDATE, atomic on every database: a task delivered twice runs once.
+    """
+    now = timezone.now()
+    claimed = RetrainRun.objects.filter(pk=run.pk, status=RetrainRun.Status.QUEUED).update(
+        status=RetrainRun.Status.RUNNING, started_at=now
+    )
+    if claimed:
+        run.status, run.started_at = RetrainRun.Status.RUNNING, now
+    return bool(claimed)
+
+
 def retrain_run_execute(*, run: RetrainRun, echo=None, progress_bars: bool = False) -> RetrainRun:
-    """Run a queued retrain; a failure is recorded on the run and leaves the active model alone."""
-    run.status, run.started_at = RetrainRun.Status.RUNNING, timezone.now()
-    run.save(update_fields=["status", "started_at"])
+    """Run a queued retrain; a failure is recorded on the run and leaves the active model alone.
+
+    A run someone else already claimed is returned as it stands, untouched.
+    """
+    if not retrain_run_claim(run=run):
+        run.refresh_from_db()
+        return run
     try:
+        # Asked again here: labels may have been withdrawn since the run was queued.
+        blocker = retrain_blocker(label_set=run.label_set)
+        if blocker is not None:
+            raise RetrainError(blocker)
         _retrain(run, echo or (lambda _msg: None), progress_bars)
     except Exception as exc:
         logger.exception("retrain %s failed", run.pk)
         run.status = RetrainRun.Status.FAILED
         run.error = str(exc) if isinstance(exc, RetrainError) else f"{type(exc).__name__}: {exc}"
+    except BaseException:
+        # Ctrl-C on `manage.py retrain`, or the worker told to stop: record it, then stop.
+        run.status, run.error = RetrainRun.Status.FAILED, "interrupted before it finished"
+        run.finished_at = timezone.now()
+        run.save()
+        raise
     else:
         run.status = RetrainRun.Status.SUCCEEDED
     run.finished_at = timezone.now()
     run.save()
     return run
+
+
+def retrain_runs_sweep() -> int:
+    """Mark failed every run whose worker died or that never reached a worker; return how many.
+
+    Running past RETRAIN_RUNNING_SECONDS: no slow task outlives Q_SLOW_TIMEOUT, so its worker
+    is gone. Queued past RETRAIN_QUEUED_SECONDS: the broker never took it (no task id) or no
+    slow worker is running. Queued with a finished task: the task died before claiming it.
+    Each update is conditional on the status it read, so a run that moved on meanwhile is
+    left alone.
+    """
+    now = timezone.now()
+    failed = 0
+    running_limit = timedelta(seconds=settings.RETRAIN_RUNNING_SECONDS)
+    for run in RetrainRun.objects.filter(
+        status=RetrainRun.Status.RUNNING, started_at__lt=now - running_limit
+    ):
+        failed += _retrain_run_fail(
+            run,
+            RetrainRun.Status.RUNNING,
+            f"its worker stopped: still running {_minutes(now - run.started_at)} after it "
+            "started, longer than any slow task may run (RETRAIN_RUNNING_SECONDS)",
+        )
+    queued = RetrainRun.objects.filter(status=RetrainRun.Status.QUEUED)
+    ended = dict(
+        Task.objects.filter(id__in=[r.task_id for r in queued if r.task_id]).values_list(
+            "id", "result"
+        )
+    )
+    queued_limit = timedelta(seconds=settings.RETRAIN_QUEUED_SECONDS)
+    for run in queued:
+        if run.task_id in ended:
+            reason = f"its task ended without starting the run: {str(ended[run.task_id])[:500]}"
+        elif run.created_at >= now - queued_limit:
+            continue
+        elif not run.task_id:
+            reason = "it was never handed to a worker: queueing its task failed"
+        else:
+            reason = (
+                f"no slow worker started it within {_minutes(now - run.created_at)}: "
+                "is `Q_CLUSTER_NAME=slow manage.py qcluster` running?"
+            )
+        failed += _retrain_run_fail(run, RetrainRun.Status.QUEUED, reason)
+    if failed:
+        logger.warning("marked %d stuck retrain run(s) failed", failed)
+    return failed
+
+
+def _retrain_run_fail(run: RetrainRun, status: str, reason: str) -> int:
+    return RetrainRun.objects.filter(pk=run.pk, status=status).update(
+        status=RetrainRun.Status.FAILED, error=reason, finished_at=timezone.now()
+    )
+
+
+def _minutes(delta: timedelta) -> str:
+    minutes = round(delta.total_seconds() / 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
 def promotion_decision(
@@ -308,34 +425,35 @@ def _retrain(run: RetrainRun, echo, progress_bars: bool) -> None:
         reclassify_enqueue(label_set=label_set)
 
 
-def model_version_promote(*, model_version: ModelVersion) -> ModelVersion:
-    """Make a version active after checking its folder is intact."""
-    import ml
-
-    try:
-        ml.registry.read_manifest(ml_bridge.resolve_artifact_path(model_version.artifact_path))
-    except ml.ModelError as exc:
-        raise RetrainError(f"{model_version.version} cannot be promoted: {exc}") from exc
-    model_version = model_version_activate(model_version=model_version)
-    # An automatic-decision threshold holds for the version it was derived for only.
-    auto_threshold_refresh(label_set=model_version.label_set)
-    return model_version
-
-
 RETRAIN_TASK = "moderation.tasks.retrain_label_set"
 
 
 def retrain_enqueue(*, label_set: LabelSet, triggered_by=None, force: bool = False) -> RetrainRun:
-    """Queue a retrain on the slow queue (so uploads are never delayed by it)."""
-    from functools import partial
+    """Queue a retrain on the slow queue (so uploads are never delayed by it).
 
-    from django_q.tasks import async_task
-
+    Refused (RetrainError, nothing queued) while the label set has too few labels or
+    another of its runs is open.
+    """
+    blocker = retrain_blocker(label_set=label_set)
+    if blocker is not None:
+        raise RetrainError(blocker)
     with transaction.atomic():
         run = retrain_run_create(
             label_set=label_set, force=force, triggered_by=triggered_by, trigger="dashboard"
         )
-        transaction.on_commit(
-            partial(async_task, RETRAIN_TASK, run.pk, cluster="slow", task_name=f"retrain-{run.pk}")
-        )
+        transaction.on_commit(partial(_retrain_run_queue, run.pk))
     return run
+
+
+def _retrain_run_queue(run_id: int) -> None:
+    try:
+        task_id = async_task(RETRAIN_TASK, run_id, cluster="slow", task_name=f"retrain-{run_id}")
+    except Exception as exc:  # the broker is down: say so on the run now, not after the sweep
+        logger.exception("queueing retrain %s failed", run_id)
+        _retrain_run_fail(
+            RetrainRun(pk=run_id),
+            RetrainRun.Status.QUEUED,
+            f"it could not be queued ({type(exc).__name__}: {exc}); try again",
+        )
+        return
+    RetrainRun.objects.filter(pk=run_id).update(task_id=task_id)

@@ -1,4 +1,4 @@
-"""Switch the active model version back and forth, and reclassify after a switch."""
+"""Reclassify memes with the active model version (promotion and rollback: promotion.py)."""
 
 from __future__ import annotations
 
@@ -8,34 +8,13 @@ from django_q.tasks import async_task
 
 from classifier import ml_bridge
 from classifier.models import LabelSet, Meme, ModelVersion, Prediction
-from classifier.services import model_text, probability_stats
-from moderation.learning.retrain import RetrainError, model_version_promote
+from classifier.services import image_signals, model_text, probability_stats
+from moderation.learning.retrain import RetrainError
 from moderation.models import LabelCorrection
 from moderation.selectors.memes import memes_corrected_texts
 
 RECLASSIFY_TASK = "moderation.tasks.reclassify_label_set"
 BATCH = 32
-
-
-def model_version_rollback(*, label_set: LabelSet) -> ModelVersion:
-    """Re-activate the version that was active before the current one."""
-    current = ModelVersion.objects.filter(label_set=label_set, is_active=True).first()
-    previous = (
-        ModelVersion.objects.filter(
-            label_set=label_set, is_active=False, activated_at__isnull=False
-        )
-        .order_by("-activated_at")
-        .first()
-    )
-    if previous is None:
-        raise RetrainError(f"{label_set.name} has no earlier active version to roll back to")
-    if (
-        current is not None
-        and current.activated_at
-        and previous.activated_at > current.activated_at
-    ):
-        raise RetrainError("version history is inconsistent: the previous version is newer")
-    return model_version_promote(model_version=previous)
 
 
 def memes_without_human_label(*, label_set: LabelSet):
@@ -47,7 +26,8 @@ def reclassify(*, label_set: LabelSet, on_batch: Callable[[int, int], None] | No
     """Add a prediction by the active model to every meme without a human label.
 
     Uses the text moderators settled on (or the OCR text) without running OCR
-    again; returns how many memes got a new prediction.
+    again, and recomputes the memes' signals from it; returns how many memes got a new
+    prediction.
     """
     import ml
 
@@ -63,11 +43,16 @@ def reclassify(*, label_set: LabelSet, on_batch: Callable[[int, int], None] | No
         images = []
         for meme in batch:
             with meme.image.open("rb") as fh:
-                images.append(fh.read())
+                images.append(ml_bridge.open_image(fh.read()))
         batch_texts = [
             model_text(ocr_text=texts.get(m.pk, m.ocr_text), caption=m.caption) for m in batch
         ]
         probabilities = ml.predict(model, images, batch_texts)
+        # The signals follow the text moderators settled on, like the prediction does.
+        for meme, picture, text in zip(batch, images, batch_texts, strict=True):
+            signals = image_signals(picture=picture, text=text)
+            meme.offensive_score, meme.nsfw_score = signals.offensive_score, signals.nsfw_score
+        Meme.objects.bulk_update(batch, ["offensive_score", "nsfw_score"])
         rows = []
         for meme, probs in zip(batch, probabilities, strict=True):
             by_class = {c: float(p) for c, p in zip(model.classes, probs, strict=True)}

@@ -47,3 +47,23 @@ def other_moderator(db):
 def mod_client(client, moderator):
     client.force_login(moderator)
     return client
+
+
+@pytest.fixture
+def label_memes(moderator):
+    """label_memes(label_set, {class: n}): n new memes per class, each labelled by a moderator."""
+    from moderation.services import correction_create
+    from moderation.tests.factories import make_meme
+
+    def make(label_set, counts: dict[str, int]) -> list:
+        memes = []
+        for label, n in counts.items():
+            for _ in range(n):
+                meme = make_meme(ocr_text=f"a {label} meme")
+                correction_create(
+                    meme=meme, label_set=label_set, moderator=moderator, new_label=label
+                )
+                memes.append(meme)
+        return memes
+
+    return make

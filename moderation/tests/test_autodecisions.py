@@ -195,14 +195,14 @@ def test_the_review_page_shows_the_automatic_decision_and_reverts_it(
 
 def test_promoting_another_version_withdraws_the_threshold(checked, sentiment, tmp_path):
     from ml import default_model_path
-    from moderation.learning.retrain import model_version_promote
+    from moderation.learning.promotion import model_version_promote
 
     auto_policy_update(label_set=sentiment, target_precision=0.98, audit_rate=0.05)
     assert sentiment.__class__.objects.get(pk=sentiment.pk).auto_threshold is not None
     other = make_version(sentiment, "sentiment-next", activate=False)
     other.artifact_path = str(default_model_path("sentiment"))
     other.save()
-    model_version_promote(model_version=other)
+    model_version_promote(model_version=other, user=None, confirmed=True)
     sentiment.refresh_from_db()
     assert sentiment.auto_threshold is None  # no checked predictions of the new version yet
     assert sentiment.auto_target_precision == pytest.approx(0.98)

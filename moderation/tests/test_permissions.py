@@ -6,7 +6,8 @@ from django.urls import reverse
 
 from moderation.tests.factories import make_user, predicted_meme
 
-# (method, url name, argument: False for none, True for a meme id, or a string)
+# (method, url name, argument: False for none, True for a meme id, "version" for a model
+# version id, or another string)
 URLS = [
     ("get", "moderation:dashboard", False),
     ("get", "moderation:queue", False),
@@ -29,7 +30,11 @@ URLS = [
     ("post", "moderation:label_sets", False),
     ("get", "moderation:label_set", "sentiment"),
     ("post", "moderation:label_set_import", "sentiment"),
+    ("post", "moderation:version_promote", "version"),
+    ("post", "moderation:version_rollback", False),
 ]
+# These need the promote permission on top of the moderators' (test_promotion.py).
+PROMOTION = {"moderation:version_promote", "moderation:version_rollback"}
 
 
 @pytest.fixture
@@ -38,6 +43,8 @@ def meme(version):
 
 
 def _url(name, needs_meme, meme):
+    if needs_meme == "version":
+        return reverse(name, args=[meme.predictions.get().model_version_id])
     if isinstance(needs_meme, str):
         return reverse(name, args=[needs_meme])
     return reverse(name, args=[meme.pk] if needs_meme else [])
@@ -72,11 +79,15 @@ def test_it_forbids_users_who_are_not_moderators(client, meme, sentiment, method
 
 
 @pytest.mark.parametrize(("method", "name", "needs_meme"), URLS)
-def test_it_lets_moderators_in(mod_client, meme, sentiment, method, name, needs_meme):
-    response = _call(mod_client, method, _url(name, needs_meme, meme), sentiment)
+def test_it_lets_moderators_in(
+    client, moderator, promoter, meme, sentiment, method, name, needs_meme
+):
+    client.force_login(promoter if name in PROMOTION else moderator)
+    response = _call(client, method, _url(name, needs_meme, meme), sentiment)
     # Redirects are the normal answer of the POST endpoints (to the next meme or
-    # back to the queue); a 400 is a form error, still past the permission check.
-    assert response.status_code in (200, 302, 400)
+    # back to the queue); a 400 is a form error and a 409 the promotion's confirmation
+    # page, both past the permission check.
+    assert response.status_code in (200, 302, 400, 409)
 
 
 def test_it_creates_the_moderators_group_with_the_permission(db):

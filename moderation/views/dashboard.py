@@ -6,6 +6,8 @@ from django.views.decorators.http import require_GET
 
 from moderation import plots
 from moderation.autodecisions import auto_summary
+from moderation.learning.promotion import may_promote
+from moderation.learning.readiness import retrain_blocker
 from moderation.selectors import agreement, dashboard
 from moderation.selectors.queue import label_set_list, queue_sizes
 from moderation.views.common import label_set_from_request, moderator_required
@@ -41,6 +43,8 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
                 "audit": round(100 * label_set.auto_audit_rate, 2),
             },
             "retrain_in_progress": any(r.status in ("queued", "running") for r in runs),
+            "retrain_blocker": retrain_blocker(label_set=label_set),
+            "may_promote": may_promote(request.user),
         },
     )
 

@@ -57,6 +57,8 @@ class Command(BaseCommand):
         except (InvalidImage, services.ClassificationError) as exc:
             return {**result, "error": str(exc)}
         result["ocr_text"] = outcome.ocr_text
+        result["offensive_score"] = outcome.offensive_score
+        result["nsfw_score"] = outcome.nsfw_score
         result["predictions"] = {}
         for item in outcome.results:
             c = item.classification
@@ -77,3 +79,11 @@ class Command(BaseCommand):
         for label_set, p in result["predictions"].items():
             probs = ", ".join(f"{k} {v:.3f}" for k, v in p["probabilities"].items())
             self.stdout.write(f"  {label_set}: {p['label']} ({probs}) [{p['model_version']}]")
+        self.stdout.write(
+            f"  offensive language: {_score(result['offensive_score'])}, "
+            f"NSFW: {_score(result['nsfw_score'])}"
+        )
+
+
+def _score(value: float | None) -> str:
+    return "not computed" if value is None else f"{value:.3f}"

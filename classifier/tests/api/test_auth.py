@@ -9,17 +9,20 @@ from classifier.tests.api.helpers import error_of
 
 pytestmark = pytest.mark.django_db
 
-# (method, path, needs the moderation permission)
+MODERATE = "moderation.moderate"
+PROMOTE = "classifier.promote_modelversion"
+# (method, path, the permission it needs or None)
 ENDPOINTS = [
-    ("get", "/api/v1/memes/", False),
-    ("post", "/api/v1/memes/", False),
-    ("get", "/api/v1/memes/{meme}/", False),
-    ("post", "/api/v1/memes/{meme}/retry/", False),
-    ("post", "/api/v1/memes/{meme}/corrections/", True),
-    ("get", "/api/v1/label-sets/", False),
-    ("get", "/api/v1/models/", False),
-    ("post", "/api/v1/models/{version}/promote/", True),
-    ("post", "/api/v1/classify/", False),
+    ("get", "/api/v1/memes/", None),
+    ("post", "/api/v1/memes/", None),
+    ("get", "/api/v1/memes/{meme}/", None),
+    ("post", "/api/v1/memes/{meme}/retry/", None),
+    ("post", "/api/v1/memes/{meme}/corrections/", MODERATE),
+    ("get", "/api/v1/label-sets/", None),
+    ("get", "/api/v1/models/", None),
+    ("post", "/api/v1/models/{version}/promote/", PROMOTE),
+    ("post", "/api/v1/label-sets/sentiment/rollback/", PROMOTE),
+    ("post", "/api/v1/classify/", None),
 ]
 
 
@@ -30,16 +33,16 @@ def paths(meme_factory, spare_version, user):
     return {"meme": meme.pk, "version": spare_version.pk}
 
 
-@pytest.mark.parametrize(("method", "path", "moderation"), ENDPOINTS)
-def test_it_answers_anonymous_requests_with_401(api_client, paths, method, path, moderation):
+@pytest.mark.parametrize(("method", "path", "permission"), ENDPOINTS)
+def test_it_answers_anonymous_requests_with_401(api_client, paths, method, path, permission):
     response = getattr(api_client, method)(path.format(**paths))
     assert response.status_code == 401
     assert error_of(response)["error"] == "not_authenticated"
     assert response["WWW-Authenticate"] == "Token"
 
 
-@pytest.mark.parametrize(("method", "path", "moderation"), ENDPOINTS)
-def test_it_answers_a_bad_token_with_401(api_client, paths, method, path, moderation):
+@pytest.mark.parametrize(("method", "path", "permission"), ENDPOINTS)
+def test_it_answers_a_bad_token_with_401(api_client, paths, method, path, permission):
     api_client.credentials(HTTP_AUTHORIZATION="Token 0123456789abcdef0123456789abcdef01234567")
     response = getattr(api_client, method)(path.format(**paths))
     assert response.status_code == 401
@@ -47,29 +50,39 @@ def test_it_answers_a_bad_token_with_401(api_client, paths, method, path, modera
 
 
 @pytest.mark.parametrize(
-    ("method", "path"), [(m, p) for m, p, moderation in ENDPOINTS if moderation]
+    ("method", "path", "permission"), [e for e in ENDPOINTS if e[2] is not None]
 )
-def test_it_forbids_moderation_endpoints_to_plain_users(user_client, paths, method, path):
+def test_it_forbids_moderation_endpoints_to_plain_users(
+    user_client, paths, method, path, permission
+):
     response = getattr(user_client, method)(path.format(**paths), {}, format="json")
     assert response.status_code == 403
     body = error_of(response)
     assert body["error"] == "permission_denied"
-    assert "moderation.moderate" in body["detail"]
+    assert permission in body["detail"]
 
 
-def test_it_lets_moderators_use_moderation_endpoints(mod_client, paths, sentiment):
+def test_it_lets_moderators_correct_but_only_promoters_promote(
+    mod_client, promoter, paths, sentiment
+):
+    # Changed with issue 12.9: promotion needs its own permission at every door, the API too.
+    from classifier.tests.api.helpers import token_client
+
     response = mod_client.post(
         f"/api/v1/memes/{paths['meme']}/corrections/",
         {"label_set": "sentiment", "label": "negative"},
         format="json",
     )
     assert response.status_code == 201, response.json()
-    response = mod_client.post(f"/api/v1/models/{paths['version']}/promote/")
+    promote = f"/api/v1/models/{paths['version']}/promote/"
+    response = mod_client.post(promote, {"confirm": True}, format="json")
+    assert response.status_code == 403 and PROMOTE in error_of(response)["detail"]
+    response = token_client(promoter).post(promote, {"confirm": True}, format="json")
     assert response.status_code == 200, response.json()
 
 
 @pytest.mark.parametrize(
-    ("method", "path"), [(m, p) for m, p, moderation in ENDPOINTS if not moderation and m == "get"]
+    ("method", "path"), [(m, p) for m, p, needs in ENDPOINTS if needs is None and m == "get"]
 )
 def test_it_lets_any_user_read(user_client, paths, method, path):
     assert getattr(user_client, method)(path.format(**paths)).status_code == 200

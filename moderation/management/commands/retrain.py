@@ -1,7 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from classifier.models import LabelSet
-from moderation.learning.retrain import retrain_run_create, retrain_run_execute
+from moderation.learning.readiness import retrain_blocker
+from moderation.learning.retrain import RetrainError, retrain_run_create, retrain_run_execute
 from moderation.models import RetrainRun
 
 
@@ -18,13 +19,20 @@ class Command(BaseCommand):
         label_set = LabelSet.objects.filter(name=opts["label_set"]).first()
         if label_set is None:
             raise CommandError(f"unknown label set {opts['label_set']!r}")
-        run = retrain_run_create(
-            label_set=label_set,
-            force=opts["force"],
-            promote=not opts["no_promote"],
-            epochs=opts["epochs"],
-            trigger="command",
-        )
+        # Refused before a run is recorded: too few labels is a state, not a failed run.
+        blocker = retrain_blocker(label_set=label_set)
+        if blocker is not None:
+            raise CommandError(blocker)
+        try:
+            run = retrain_run_create(
+                label_set=label_set,
+                force=opts["force"],
+                promote=not opts["no_promote"],
+                epochs=opts["epochs"],
+                trigger="command",
+            )
+        except RetrainError as exc:
+            raise CommandError(str(exc)) from None
         run = retrain_run_execute(
             run=run, echo=self.stdout.write, progress_bars=opts["verbosity"] > 0
         )
