@@ -84,7 +84,8 @@ def classify_and_explain(model: FusionModel, image, text: str) -> tuple[Result, 
     img = image_encoder.encode([open_image(image)])
     pieces = _pieces(text)
     txt = text_encoder.encode([text or ""] + [rest for _, rest in pieces])
-    calibrated = model.probabilities_from_features(img, txt[:1])[0]
+    texts = [text or ""] + [rest for _, rest in pieces]
+    calibrated = model.probabilities_from_features(img, txt[:1], texts=texts[:1])[0]
     result = Result(
         label=model.classes[int(calibrated.argmax())],
         probabilities={c: float(p) for c, p in zip(model.classes, calibrated, strict=True)},
@@ -93,6 +94,7 @@ def classify_and_explain(model: FusionModel, image, text: str) -> tuple[Result, 
     n = 3 + len(pieces)
     img_rows = np.repeat(img, n, axis=0)
     txt_rows = np.concatenate([txt[:1], txt[:1], txt[:1], txt[1:]])
+    text_rows = [texts[0]] * 3 + texts[1:]
     image_mask = np.ones(n, np.float32)
     text_mask = np.ones(n, np.float32)
     text_mask[1] = 0.0  # row 1: image only
@@ -100,7 +102,12 @@ def classify_and_explain(model: FusionModel, image, text: str) -> tuple[Result, 
     # The model's own (uncalibrated) scale: temperature scaling only rescales
     # confidence and would stretch or squash every effect alike.
     probs = model.probabilities_from_features(
-        img_rows, txt_rows, calibrated=False, image_mask=image_mask, text_mask=text_mask
+        img_rows,
+        txt_rows,
+        calibrated=False,
+        texts=text_rows,
+        image_mask=image_mask,
+        text_mask=text_mask,
     )
     k = int(probs[0].argmax())
     p = float(probs[0, k])
