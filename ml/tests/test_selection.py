@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from ml.data import read_labelled_csv
-from ml.pipeline import PipelineConfig, predict_examples, train_model
+from ml.pipeline import PipelineConfig, features, predict_examples, train_model
 from ml.selection import SelectionConfig
 
 from .conftest import make_rule_dataset
@@ -116,28 +116,23 @@ def test_the_transcription_is_an_extra_training_row_never_scored(tmp_path):
 
 
 def test_the_keras_candidate_is_sized_for_the_data_and_served_as_onnx(tmp_path):
-    from ml.selection import Rows, fit_keras, keras_size
+    from ml.selection import keras_size
 
     assert keras_size(100).branch_units < keras_size(3000).branch_units
     assert keras_size(100).l2 > keras_size(3000).l2
     examples = rule_examples(tmp_path, "image", n=70)
-    cfg = config(tmp_path / "cache", candidates=("keras_fusion", "image_logreg"), keras_epochs=3)
-    model = train_model(examples, cfg)
-    summary = model.manifest["selection"]["candidates"]["keras_fusion"]
-    assert summary["params_per_fold"][0]["branch_units"] == keras_size(46).branch_units
-    from ml.pipeline import build_rows
-    from ml.training import duplicate_groups
-
-    rows: Rows = build_rows(examples, duplicate_groups(examples), cfg)
-    fitted = fit_keras(rows, 2, cfg.selection)
-    from ml.encoders import EncoderConfig
-    from ml.model import FusionModel
-    from ml.selection import export_onnx
-
-    served = FusionModel(
-        "t", ["warm", "cool"], EncoderConfig(), export_onnx(fitted, 1280, 384, 2), np.zeros(2)
+    cfg = PipelineConfig(
+        label_set="temperature",
+        classes=("warm", "cool"),
+        selection=SelectionConfig(candidates=("keras_fusion",), n_splits=2, keras_epochs=3),
+        feature_cache=str(tmp_path / "cache"),
     )
-    keras_logp = fitted.logits(rows)
-    onnx_logits = served.head_logits(rows.img, rows.txt)
-    onnx_logp = onnx_logits - np.log(np.exp(onnx_logits).sum(axis=1, keepdims=True))
-    assert np.allclose(keras_logp, onnx_logp, atol=1e-4)
+    model = train_model(examples, cfg)
+    assert model.manifest["chosen"] == "keras_fusion"
+    params = model.manifest["selection"]["candidates"]["keras_fusion"]["params_per_fold"]
+    assert params[0]["branch_units"] == keras_size(35).branch_units and params[0]["l2"] > 0
+    img, txt = features(examples, cfg)
+    keras_probs = model.keras_head.predict([img, txt], verbose=0)
+    onnx_logits = model.head_logits(img, txt)
+    onnx_probs = np.exp(onnx_logits) / np.exp(onnx_logits).sum(axis=1, keepdims=True)
+    assert np.allclose(keras_probs, onnx_probs, atol=1e-4)
