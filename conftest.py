@@ -186,6 +186,35 @@ def sentiment(db):
     return LabelSet.objects.get(name="sentiment")
 
 
+@pytest.fixture(autouse=True)
+def _sentiment_only(request):
+    """Tests see one shipped model (sentiment) unless they ask for `hateful_model`.
+
+    Migration classifier 0009 registers the shipped `hateful` model too, so a fresh
+    install classifies every upload for both; most tests are about one model and count
+    its predictions and versions, so the hateful label set is removed for them.
+    """
+    wants_db = request.node.get_closest_marker("django_db") or any(
+        name in request.fixturenames for name in ("db", "transactional_db")
+    )
+    if wants_db and "hateful_model" not in request.fixturenames:
+        from classifier.models import LabelSet, ModelVersion
+
+        request.getfixturevalue(
+            "db" if "transactional_db" not in request.fixturenames else "transactional_db"
+        )
+        ModelVersion.objects.filter(label_set__name="hateful").delete()
+        LabelSet.objects.filter(name="hateful").delete()
+
+
+@pytest.fixture
+def hateful_model(db):
+    """The active `hateful` model version registered by the data migration (ml/shipped/hateful)."""
+    from classifier.models import ModelVersion
+
+    return ModelVersion.objects.get(label_set__name="hateful", is_active=True)
+
+
 @pytest.fixture
 def active_model(sentiment):
     """The active sentiment model version (the shipped default)."""

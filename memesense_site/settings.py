@@ -266,6 +266,18 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES + 1024 * 1024
 ML_MODEL_ROOT = env_path("ML_MODEL_ROOT", VAR_DIR / "models")
 # Encoder features cached per image/text hash, so retraining only encodes new memes.
 ML_FEATURE_CACHE = env_path("ML_FEATURE_CACHE", VAR_DIR / "features")
+# The promotion gate (ml/gate.py): a retrained model replaces the active one automatically
+# only when the gate split holds at least GATE_MIN_PER_CLASS memes of every class and a
+# paired bootstrap (GATE_RESAMPLES resamples, 95% level) shows it is not worse than the
+# active model by more than GATE_MARGIN in macro-F1 and in AUROC.
+GATE_MIN_PER_CLASS = env_int("GATE_MIN_PER_CLASS", 30)
+GATE_MARGIN = env_fraction("GATE_MARGIN", 0.02)
+GATE_RESAMPLES = env_int("GATE_RESAMPLES", 2000)
+# Candidates model selection compares on every retrain (ml/selection.py), comma-separated.
+ML_CANDIDATES = env_list(
+    "ML_CANDIDATES",
+    "image_logreg,text_logreg,features_logreg,lexical_logreg,keras_fusion,stack",
+)
 # After a promotion, queue a reclassification of the memes no human has labelled.
 RECLASSIFY_AFTER_PROMOTION = env_bool("RECLASSIFY_AFTER_PROMOTION", False)
 # OCR engine for ml.ocr.get_engine (rapidocr, tesseract, ...); empty means ml's default.

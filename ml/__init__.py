@@ -78,5 +78,5 @@ def evaluate(model: FusionModel, examples: list[Example], feature_cache: str | N
     if unknown:
         raise ValueError(f"labels {unknown} are not classes of model {model.version}")
     img, txt = extract_features(examples, model.encoders, FeatureCache(feature_cache))
-    probs = model.probabilities_from_features(img, txt)
+    probs = model.probabilities_from_features(img, txt, texts=[e.text for e in examples])
     return compute_metrics(np.array([index[e.label] for e in examples]), probs, model.classes)

@@ -97,20 +97,49 @@ def _examples(args):
     return examples
 
 
+def _read_with_ocr(examples, args) -> None:
+    """Make the OCR text each meme's served text and the CSV's text its augmentation.
+
+    OCR is cached under --ocr-cache by image hash and engine settings (ml.ocr_cache), so
+    it runs once per dataset. With --ocr-cached-only, memes not in the cache keep the
+    CSV's text (no OCR is run); the count is printed and goes into the report.
+    """
+    from .ocr import get_engine
+    from .ocr_cache import OcrTextCache
+
+    cache = OcrTextCache(args.ocr_cache, get_engine(args.ocr_engine))
+    if args.ocr_cached_only:
+        texts = [cache.get(e.image_sha256) for e in examples]
+    else:
+        texts = cache.texts([e.image for e in examples], [e.image_sha256 for e in examples], True)
+    read = 0
+    for example, text in zip(examples, texts, strict=True):
+        if text is None:
+            continue
+        read += 1
+        example.alt_text, example.text = example.text, text
+    print(f"OCR text for {read} of {len(examples)} memes ({cache.dir.name})", file=sys.stderr)
+    return read
+
+
 def cmd_train(args) -> int:
     from .encoders import EncoderConfig
-    from .fusion import HeadConfig
-    from .pipeline import train_with_holdout
+    from .pipeline import PipelineConfig, summary_info, train_with_holdout
     from .registry import save_model
-    from .training import TrainConfig
+    from .selection import ALL_CANDIDATES, SelectionConfig
 
     examples = _examples(args)
+    ocr_read = _read_with_ocr(examples, args) if args.ocr else None
     classes = (
         tuple(args.classes.split(","))
         if args.classes
         else tuple(sorted({e.label for e in examples}))
     )
-    config = TrainConfig(
+    candidates = tuple(args.candidates.split(",")) if args.candidates else ALL_CANDIDATES
+    unknown = sorted(set(candidates) - set(ALL_CANDIDATES))
+    if unknown:
+        raise SystemExit(f"unknown candidates {unknown}; choose from {', '.join(ALL_CANDIDATES)}")
+    config = PipelineConfig(
         label_set=args.label_set,
         classes=classes,
         encoders=EncoderConfig(
@@ -119,45 +148,52 @@ def cmd_train(args) -> int:
             image_weights=args.image_weights,
             text_weights=args.text_weights,
         ),
-        head=HeadConfig(branch_units=args.branch_units, modality_dropout=args.modality_dropout),
-        learning_rate=args.lr,
-        epochs=args.epochs,
-        seed=args.seed,
+        selection=SelectionConfig(candidates=candidates, seed=args.seed, keras_epochs=args.epochs),
         feature_cache=args.feature_cache,
         progress=True,
     )
     outcome = train_with_holdout(examples, config, args.test_fraction)
-    from .evaluation import summary
-
-    info = {
-        "metrics": summary(outcome.report["test"]),
-        "data_fingerprint": outcome.report["data_fingerprint"],
-        "training_counts": outcome.report["counts"],
-        "parent": None,
-        "trained_by": "python -m ml train",
-    }
+    if ocr_read is not None:
+        outcome.report["text"] = {
+            "served": "OCR text" if ocr_read == len(examples) else "OCR text where cached",
+            "ocr_memes": ocr_read,
+            "augmentation": "the CSV's text column",
+        }
+    info = summary_info(outcome.report, "python -m ml train")
     path = save_model(
         outcome.model,
         args.out,
         args.version,
-        keras_head=outcome.model.keras_head,
         report=outcome.report,
         extra_files=outcome.plots,
         info=info,
         folder=args.folder,
     )
     _print_summary(outcome.report)
+    print(f"selected {outcome.model.manifest['chosen']}: {outcome.report['selection']['why']}")
     print(f"saved {outcome.model.version} to {path}")
     return 0
 
 
 def _print_summary(report: dict) -> None:
+    selection = report.get("selection") or {}
+    if selection.get("candidates"):
+        print(f"{'candidate (grouped CV)':22} {'macro-F1':>15} {'AUROC':>15}")
+        for name, c in selection["candidates"].items():
+            print(f"{name:22} {_mean_sd(c, 'macro_f1'):>15} {_mean_sd(c, 'auroc'):>15}")
     baselines = [(k, m) for k, m in report.get("baselines", {}).items() if m]
     rows = [("model (test)", report["test"]), *baselines]
     print(f"{'':22} {'macro-F1':>9} {'AUROC':>7} {'accuracy':>9}")
     for name, m in rows:
         auroc = f"{m['auroc']:.4f}" if m.get("auroc") is not None else "   n/a"
         print(f"{name:22} {m['macro_f1']:>9.4f} {auroc:>7} {m['accuracy']:>9.4f}")
+
+
+def _mean_sd(summary: dict, key: str) -> str:
+    mean, sd = summary.get(f"{key}_mean"), summary.get(f"{key}_sd")
+    if mean is None:
+        return "n/a"
+    return f"{mean:.3f} ± {sd:.3f}" if sd is not None else f"{mean:.3f}"
 
 
 def cmd_evaluate(args) -> int:
@@ -173,8 +209,9 @@ def cmd_evaluate(args) -> int:
     img, txt = extract_features(
         examples, model.encoders, FeatureCache(args.feature_cache), progress=True
     )
-    probs = model.probabilities_from_features(img, txt)
-    raw = model.probabilities_from_features(img, txt, calibrated=False)
+    texts = [e.text for e in examples]
+    probs = model.probabilities_from_features(img, txt, texts=texts)
+    raw = model.probabilities_from_features(img, txt, calibrated=False, texts=texts)
     y = [model.classes.index(e.label) for e in examples]
     report, plots = report_for(model, y, probs, uncalibrated=raw)
     if args.out:
@@ -221,10 +258,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="registry folder")
     p.add_argument("--version", default=None)
     p.add_argument("--folder", default=None, help="folder name (default: the version)")
-    p.add_argument("--epochs", type=int, default=20)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--branch-units", type=int, default=256)
-    p.add_argument("--modality-dropout", type=float, default=0.15)
+    p.add_argument("--epochs", type=int, default=40, help="most epochs of the Keras candidate")
+    p.add_argument("--candidates", default=None, help="comma-separated (default: all)")
+    p.add_argument("--ocr", action="store_true", help="serve OCR text; CSV text augments")
+    p.add_argument("--ocr-cache", default="var/ocr_text")
+    p.add_argument("--ocr-engine", default=None)
+    p.add_argument("--ocr-cached-only", action="store_true", help="never run OCR, use the cache")
     p.add_argument("--test-fraction", type=float, default=0.2)
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--image-encoder", default="efficientnet-lite0")

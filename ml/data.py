@@ -36,7 +36,10 @@ class Example:
     """One labelled meme: where its image is, its text and its label.
 
     `image` is a path or the raw bytes; `image_sha256` identifies the bytes
-    (features are cached by it and duplicates grouped by it).
+    (features are cached by it and duplicates grouped by it). `text` is what the
+    model reads when serving (OCR text, then the caption); `alt_text`, when set, is
+    another reading of the same meme (a human transcription or correction) that
+    training adds as an extra row of the same meme, never scored.
     """
 
     image: str | Path | bytes
@@ -44,6 +47,7 @@ class Example:
     label: str
     image_sha256: str = field(default="")
     key: str = ""
+    alt_text: str = ""
 
     def __post_init__(self):
         if not self.image_sha256:

@@ -23,11 +23,16 @@ def wilson_interval(successes: int, n: int, z: float = Z_95) -> tuple[float, flo
 def threshold_for_precision(
     confidences, correct, target: float, z: float = Z_95
 ) -> tuple[float | None, dict]:
-    """The lowest confidence threshold whose precision is at least `target`, provably.
+    """The lowest confidence threshold whose precision's Wilson lower bound reaches `target`.
 
     Among predictions a human has checked, those with confidence >= t are
     auto-decidable when the lower end of the Wilson interval of their precision
     reaches `target`. Returns (threshold or None, evidence at that threshold).
+
+    This is evidence, not a proof: every cut is scanned and the lowest passing one
+    kept, so the chance that *some* cut passes by luck is larger than the interval's
+    nominal 2.5% (a multiple-comparisons effect, worst among many close cuts). That is
+    why automatic decisions keep being audited at the label set's audit rate.
     """
     conf = np.asarray(confidences, dtype=float)
     ok = np.asarray(correct, dtype=bool)

@@ -97,7 +97,8 @@ def classify_and_explain(model: FusionModel, image, text: str) -> tuple[Result, 
     img = image_encoder.encode([open_image(image)])
     pieces = _pieces(text)
     txt = text_encoder.encode([text or ""] + [rest for _, rest in pieces])
-    calibrated = model.probabilities_from_features(img, txt[:1])[0]
+    texts = [text or ""] + [rest for _, rest in pieces]
+    calibrated = model.probabilities_from_features(img, txt[:1], texts=texts[:1])[0]
     result = Result(
         label=model.classes[int(calibrated.argmax())],
         probabilities={c: float(p) for c, p in zip(model.classes, calibrated, strict=True)},
@@ -106,6 +107,7 @@ def classify_and_explain(model: FusionModel, image, text: str) -> tuple[Result, 
     n = 3 + len(pieces)
     img_rows = np.repeat(img, n, axis=0)
     txt_rows = np.concatenate([txt[:1], txt[:1], txt[:1], txt[1:]])
+    text_rows = [texts[0]] * 3 + texts[1:]
     image_mask = np.ones(n, np.float32)
     text_mask = np.ones(n, np.float32)
     text_mask[1] = 0.0  # row 1: image only
@@ -113,7 +115,12 @@ def classify_and_explain(model: FusionModel, image, text: str) -> tuple[Result, 
     # The calibrated scale, like the prediction: a person reads "72%" in the headline and
     # the explanation's own probability of the label must say the same.
     probs = model.probabilities_from_features(
-        img_rows, txt_rows, calibrated=True, image_mask=image_mask, text_mask=text_mask
+        img_rows,
+        txt_rows,
+        calibrated=True,
+        texts=text_rows,
+        image_mask=image_mask,
+        text_mask=text_mask,
     )
     k = int(probs[0].argmax())
     p = float(probs[0, k])

@@ -122,6 +122,17 @@ def extract_features(
     return img, txt
 
 
+def _encoder_code_digest() -> str:
+    # Features are only as good as the code that computed them: a changed encoder
+    # (preprocessing, graph builder) must not read vectors the old one wrote, just
+    # as the ONNX graph cache in ml/encoders keys on the same sources.
+    digest = hashlib.sha256()
+    for source in sorted((Path(__file__).parent / "encoders").glob("*.py")):
+        digest.update(source.name.encode())
+        digest.update(source.read_bytes())
+    return digest.hexdigest()[:10]
+
+
 def _cache_name(name: str, weights: str | None, max_tokens: int | None = None) -> str:
     # Different weight files must not share cached features.
     suffix = (
@@ -129,4 +140,5 @@ def _cache_name(name: str, weights: str | None, max_tokens: int | None = None) -
         if weights is None
         else "-" + hashlib.sha256(os.path.abspath(weights).encode()).hexdigest()[:10]
     )
-    return f"{name}{suffix}" + (f"-t{max_tokens}" if max_tokens else "")
+    tokens = f"-t{max_tokens}" if max_tokens else ""
+    return f"{name}{suffix}{tokens}-c{_encoder_code_digest()}"

@@ -9,6 +9,7 @@ import numpy as np
 
 from .encoders import EncoderConfig, encoders_for
 from .imaging import open_image
+from .lexical import LexicalVectorizer
 
 
 class ModelError(RuntimeError):
@@ -42,6 +43,9 @@ class FusionModel:
     version: str = "unsaved"
     manifest: dict = field(default_factory=dict)
     path: Path | None = None
+    # TF-IDF of the text for heads with a lexical part (ml.lexical); None when the head
+    # reads encoder features only. Such a head needs the texts, not just their features.
+    lexical: LexicalVectorizer | None = field(default=None, repr=False)
     keras_head: object = field(default=None, repr=False)  # set by training, not served
     _session: object = field(default=None, repr=False)
 
@@ -54,7 +58,7 @@ class FusionModel:
         return self._session
 
     def head_logits(
-        self, image_features, text_features, image_mask=None, text_mask=None
+        self, image_features, text_features, image_mask=None, text_mask=None, texts=None
     ) -> np.ndarray:
         n = len(image_features)
         ones = np.ones((n, 1), dtype=np.float32)
@@ -68,14 +72,21 @@ class FusionModel:
             if text_mask is None
             else np.asarray(text_mask, np.float32).reshape(n, 1),
         }
+        if self.lexical is not None:
+            if texts is None or len(texts) != n:
+                raise ValueError(f"{self.version} reads the words of the text: pass the texts")
+            feed["lexical"] = self.lexical.transform(list(texts))
         return self.session.run(["logits"], feed)[0]
 
     def probabilities_from_features(
-        self, image_features, text_features, calibrated: bool = True, **masks
+        self, image_features, text_features, calibrated: bool = True, *, texts=None, **masks
     ) -> np.ndarray:
         if len(image_features) == 0:
             return np.zeros((0, len(self.classes)), dtype=np.float32)
-        logits = self.head_logits(image_features, text_features, **masks) + self.log_prior_shift
+        logits = (
+            self.head_logits(image_features, text_features, texts=texts, **masks)
+            + self.log_prior_shift
+        )
         return softmax(logits / self.temperature if calibrated else logits)
 
     def encode(self, images, texts) -> tuple[np.ndarray, np.ndarray]:
@@ -95,7 +106,7 @@ def predict(model: FusionModel, images, texts) -> np.ndarray:
     images, texts = list(images), list(texts)
     if len(images) != len(texts):
         raise ValueError(f"{len(images)} images but {len(texts)} texts")
-    return model.probabilities_from_features(*model.encode(images, texts))
+    return model.probabilities_from_features(*model.encode(images, texts), texts=texts)
 
 
 def classify(model: FusionModel, images, texts) -> list[Result]:

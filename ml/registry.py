@@ -22,10 +22,12 @@ from pathlib import Path
 import numpy as np
 
 from .encoders import EncoderConfig
+from .lexical import LexicalVectorizer
 from .model import FusionModel, ModelError
 
 MANIFEST = "manifest.json"
 HEAD = "head.onnx"
+LEXICAL = "lexical.json"
 FORMAT = 1
 
 
@@ -67,6 +69,8 @@ def save_model(
     tmp = Path(tempfile.mkdtemp(prefix=f".{version}.", dir=root))
     try:
         (tmp / HEAD).write_bytes(model.head_onnx)
+        if model.lexical is not None:
+            (tmp / LEXICAL).write_text(json.dumps(model.lexical.to_dict(), sort_keys=True))
         if keras_head is not None:
             keras_head.save(tmp / "head.keras")
         if report is not None:
@@ -143,6 +147,11 @@ def load_model(path: str | Path) -> FusionModel:
             version=manifest["version"],
             manifest=manifest,
             path=path,
+            lexical=(
+                LexicalVectorizer.from_dict(json.loads((path / LEXICAL).read_text()))
+                if LEXICAL in manifest["files"]
+                else None
+            ),
         )
         model.session  # noqa: B018 - fail here, not at the first prediction
     except ModelError:

@@ -55,9 +55,10 @@ def duplicate_groups(examples: list[Example], extra: list | None = None) -> np.n
     first_seen: dict = {}
     for i, ex in enumerate(examples):
         keys = [("img", ex.image_sha256)]
-        text = normalise_text(ex.text)
-        if text:
-            keys.append(("txt", text))
+        for reading in (ex.text, ex.alt_text):
+            text = normalise_text(reading)
+            if text:
+                keys.append(("txt", text))
         if extra is not None and extra[i] is not None:
             keys.append(("extra", extra[i]))
         for key in keys:

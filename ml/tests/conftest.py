@@ -47,6 +47,9 @@ def make_rule_dataset(folder: Path, n: int, seed: int = 0, rule: str = "image") 
     rule="image": warm backgrounds are 'warm', cool ones 'cool', captions random.
     rule="text": the caption says "sunshine" ('warm') or "snowstorm" ('cool'),
     backgrounds are random.
+    rule="both": half of the memes show the rule in the picture (and say "cloudy"), the
+    other half in the word (on a grey picture), so one modality alone is right about 75%
+    of the time and only a model that reads both gets them all.
     """
     rng = np.random.default_rng(seed)
     images = folder / "images"
@@ -58,6 +61,16 @@ def make_rule_dataset(folder: Path, n: int, seed: int = 0, rule: str = "image") 
         if rule == "image":
             base = np.array([200, 60, 40]) if warm else np.array([40, 80, 200])
             caption = " ".join(rng.choice(words, size=4))
+        elif rule == "both":
+            filler = list(rng.choice(words, size=3))
+            if (i // 2) % 2 == 0:  # the picture tells
+                base = np.array([200, 60, 40]) if warm else np.array([40, 80, 200])
+                word = "cloudy"
+            else:  # the word tells
+                base = np.array([120, 120, 120])
+                word = "sunshine" if warm else "snowstorm"
+            filler.insert(int(rng.integers(0, 4)), word)
+            caption = " ".join(filler)
         else:
             base = np.array([200, 60, 40]) if rng.random() < 0.5 else np.array([40, 80, 200])
             filler = list(rng.choice(words, size=3))

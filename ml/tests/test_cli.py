@@ -70,18 +70,17 @@ def test_train_then_evaluate_from_the_command_line(dataset, tmp_path, capsys):
             str(tmp_path / "models"),
             "--version",
             "t1",
-            "--epochs",
-            "10",
-            "--lr",
-            "1e-3",
+            "--candidates",
+            "image_logreg,lexical_logreg,stack",
         ]
     )
     assert code == 0
     saved = tmp_path / "models" / "t1"
     assert (saved / "report" / "confusion_matrix.png").read_bytes()[:4] == b"\x89PNG"
-    assert (saved / "report" / "curves.png").is_file()
+    assert (saved / "report" / "reliability.png").is_file()
     out = capsys.readouterr().out
     assert "tfidf_logreg" in out and "majority_class" in out
+    assert "candidate (grouped CV)" in out and "selected " in out
     code = main(
         [
             "evaluate",

@@ -1,4 +1,9 @@
-"""Retrain a label set's model from human labels, gate it, and promote it if not worse."""
+"""Retrain a label set's model from human labels, gate it, and promote it if not worse.
+
+The training itself is ml.pipeline (the same as `python -m ml train`); this module gathers
+the labels, records the run, compares the new and the active model on the same gate memes
+with ml.gate, and applies its verdict.
+"""
 
 from __future__ import annotations
 
@@ -45,8 +50,9 @@ class LabelledMeme:
     meme_id: int
     sha256: str
     image: str | bytes
-    text: str
+    text: str  # what the worker reads: OCR text (else the moderators' text), then the caption
     label: str
+    alt_text: str = ""  # the moderators' text, then the caption, when it differs
 
 
 def labelled_memes(*, label_set: LabelSet) -> list[LabelledMeme]:
@@ -64,19 +70,25 @@ def labelled_memes(*, label_set: LabelSet) -> list[LabelledMeme]:
     texts = memes_corrected_texts(memes=list(labels))
     out = []
     for meme in Meme.objects.filter(pk__in=labels).order_by("pk"):
-        ocr_text = texts.get(meme.pk, meme.ocr_text or "")
+        corrected = texts.get(meme.pk)
+        # Train on what is served: the worker reads the OCR text, so that is the text a
+        # model is fitted and scored on; the moderators' text is an extra training row.
+        served = meme.ocr_text or corrected or ""
         try:
             image: str | bytes = meme.image.path
         except NotImplementedError:  # a storage without local paths
             with meme.image.open("rb") as fh:
                 image = fh.read()
+        text = model_text(ocr_text=served, caption=meme.caption)
+        alt = model_text(ocr_text=corrected, caption=meme.caption) if corrected else ""
         out.append(
             LabelledMeme(
                 meme_id=meme.pk,
                 sha256=meme.sha256,
                 image=image,
-                text=model_text(ocr_text=ocr_text, caption=meme.caption),
+                text=text,
                 label=labels[meme.pk],
+                alt_text=alt if alt != text else "",
             )
         )
     return out
@@ -245,39 +257,59 @@ def _minutes(delta: timedelta) -> str:
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
-def promotion_decision(
-    *, new_f1: float, old_f1: float | None, old_name: str, promote: bool, force: bool
-) -> tuple[bool, str]:
-    """Promote when the new model is not worse on gate macro-F1 (or forced); say why."""
-    if old_f1 is None:
-        better, why = True, "no usable active model: the first model of this label set"
-    else:
-        better = new_f1 >= old_f1
-        verdict = "not worse" if better else "worse"
-        why = f"gate macro-F1 {new_f1:.4f} (new) vs {old_f1:.4f} ({old_name}): {verdict}"
+def promotion_decision(*, gate: dict, promote: bool, force: bool) -> tuple[bool, str]:
+    """Apply the gate's verdict (ml.gate.evaluate_gate), or --force / --no-promote; say why."""
+    why = gate["reason"]
     if not promote:
         return False, f"not promoted (--no-promote); {why}"
-    if better:
+    if gate["approved"]:
         return True, f"promoted: {why}"
     if force:
-        return True, f"promoted by --force although {why}"
-    return False, f"kept {old_name}: {why}"
+        return True, f"promoted by --force although not approved by the gate: {why}"
+    kept = f"kept {gate['against']}" if gate.get("against") != "baselines" else "not promoted"
+    return False, f"{kept}: {why}"
+
+
+def _gate_split(examples, groups, y, n_classes: int) -> np.ndarray:
+    from ml.training import group_split, stable_holdout
+
+    gate = stable_holdout(examples, groups, GATE_FRACTION)
+    if any(((y[gate] == i).sum() < MIN_PER_CLASS) for i in range(n_classes)) or gate.all():
+        # Too few labels for the hash-based gate to hold every class: fall back to a
+        # stratified split that still keeps duplicate groups whole.
+        _train_idx, gate_idx = group_split(y, groups, GATE_FRACTION, seed=0)
+        gate = np.zeros(len(y), bool)
+        gate[gate_idx] = True
+    return gate
+
+
+def _active_probabilities(active, examples, classes, config, echo):
+    """The active model's probabilities on the gate memes, in `classes` order (None if unusable)."""
+    import ml
+    from ml.pipeline import predict_examples
+
+    try:
+        old = ml_bridge.load_model(active.label_set.name, active.artifact_path)
+        if old.encoders == config.encoders:
+            probs = predict_examples(old, examples, config)
+        else:
+            probs = ml.predict(old, [e.image for e in examples], [e.text for e in examples])
+        return probs[:, [old.classes.index(c) for c in classes]]
+    except Exception as exc:  # an unloadable active model is not worth keeping
+        echo(
+            f"the active model {active.version} cannot be evaluated ({exc}); treating it as absent"
+        )
+        return None
 
 
 def _retrain(run: RetrainRun, echo, progress_bars: bool) -> None:
-    import ml
     from ml.data import Example
-    from ml.evaluation import baselines, compute_metrics, summary
-    from ml.features import FeatureCache, extract_features
-    from ml.pipeline import data_fingerprint, report_for
+    from ml.evaluation import compute_metrics, summary
+    from ml.gate import GateConfig, evaluate_gate
+    from ml.pipeline import PipelineConfig, data_fingerprint, evaluate_on, train_model
     from ml.registry import save_model
-    from ml.training import (
-        TrainConfig,
-        duplicate_groups,
-        group_split,
-        stable_holdout,
-        train_on_features,
-    )
+    from ml.selection import SelectionConfig
+    from ml.training import duplicate_groups
 
     label_set = run.label_set
     classes = list(label_set.classes)
@@ -296,96 +328,79 @@ def _retrain(run: RetrainRun, echo, progress_bars: bool) -> None:
     clock.lap("gathering labels")
     examples = [
         Example(
-            image=m.image, text=m.text, label=m.label, image_sha256=m.sha256, key=str(m.meme_id)
+            image=m.image,
+            text=m.text,
+            label=m.label,
+            image_sha256=m.sha256,
+            key=str(m.meme_id),
+            alt_text=m.alt_text,
         )
         for m in memes
     ]
-    config = TrainConfig(
+    selection = SelectionConfig(
+        candidates=tuple(settings.ML_CANDIDATES),
+        **({"keras_epochs": run.epochs} if run.epochs else {}),
+    )
+    config = PipelineConfig(
         label_set=label_set.name,
         classes=tuple(classes),
-        epochs=run.epochs or 20,
+        selection=selection,
         feature_cache=str(settings.ML_FEATURE_CACHE),
         progress=progress_bars,
-    )
-    img, txt = extract_features(
-        examples,
-        config.encoders,
-        FeatureCache(config.feature_cache),
-        config.progress,
-        callback=lambda stage, done, total: _progress(run, stage, done, total),
     )
     y = np.array([classes.index(e.label) for e in examples])
     # Reposts of one picture (its repost cluster) stay on one side of every split.
     clusters = memes_cluster_ids(meme_ids=[m.meme_id for m in memes])
     groups = duplicate_groups(examples, extra=[clusters.get(m.meme_id) for m in memes])
-    gate = stable_holdout(examples, groups, GATE_FRACTION)
-    if any(((y[gate] == i).sum() < MIN_PER_CLASS) for i in range(len(classes))) or gate.all():
-        # Too few labels for the hash-based gate to hold every class: fall back to a
-        # stratified split that still keeps duplicate groups whole.
-        _train_idx, gate_idx = group_split(y, groups, GATE_FRACTION, seed=0)
-        gate = np.zeros(len(y), bool)
-        gate[gate_idx] = True
+    gate = _gate_split(examples, groups, y, len(classes))
     rest, held = np.flatnonzero(~gate), np.flatnonzero(gate)
+    train_part = [examples[i] for i in rest]
+    gate_part = [examples[i] for i in held]
     run.counts.update({"train_and_validation": len(rest), "gate": len(held)})
-    clock.lap("features (cached or computed)")
     echo(f"gate split: {len(held)} memes; training on {len(rest)}")
-    model = train_on_features(
-        [examples[i] for i in rest],
-        img[rest],
-        txt[rest],
+    model = train_model(
+        train_part,
         config,
         groups[rest],
         callback=lambda stage, done, total: _progress(run, stage, done, total),
     )
-    clock.lap("training")
+    clock.lap("features and model selection")
+    echo(f"selected {model.manifest['chosen']}: {model.manifest['selection']['why']}")
     _progress(run, "evaluating", 0, 0)
-    new_probs = model.probabilities_from_features(img[held], txt[held])
-    new_raw = model.probabilities_from_features(img[held], txt[held], calibrated=False)
-    base = baselines(
-        y[rest],
-        [examples[i].text for i in rest],
-        y[held],
-        [examples[i].text for i in held],
-        classes,
-    )
-    report, plots = report_for(model, y[held], new_probs, base, uncalibrated=new_raw)
+    report, plots, new_probs = evaluate_on(model, train_part, gate_part, config)
     new_metrics = report["test"]
 
     active = classifier_selectors.model_version_active(label_set=label_set.name)
-    active_metrics = None
+    active_probs = None
     if active is not None:
-        try:
-            old = ml_bridge.load_model(label_set.name, active.artifact_path)
-            if old.encoders == model.encoders:
-                old_probs = old.probabilities_from_features(img[held], txt[held])
-            else:
-                old_probs = ml.predict(
-                    old, [examples[i].image for i in held], [examples[i].text for i in held]
-                )
-            old_index = [old.classes.index(c) for c in classes]
-            active_metrics = compute_metrics(y[held], old_probs[:, old_index], classes)
-        except Exception as exc:  # an unloadable active model is not worth keeping
-            echo(
-                f"the active model {active.version} cannot be evaluated ({exc}); "
-                "treating it as absent"
-            )
+        active_probs = _active_probabilities(active, gate_part, classes, config, echo)
+    gate_config = GateConfig(
+        margin=settings.GATE_MARGIN,
+        min_per_class=settings.GATE_MIN_PER_CLASS,
+        resamples=settings.GATE_RESAMPLES,
+    )
+    verdict = evaluate_gate(
+        y[held],
+        new_probs,
+        classes,
+        probs_active=active_probs,
+        active_name=active.version if active_probs is not None else "",
+        y_train=y[rest],
+        config=gate_config,
+    )
     run.compared_with = active
     run.gate_metrics = {
         "new": summary(new_metrics),
-        "active": summary(active_metrics) if active_metrics else None,
+        "active": (
+            summary(compute_metrics(y[held], active_probs, classes))
+            if active_probs is not None
+            else None
+        ),
+        "gate": verdict,
     }
     report["gate_comparison"] = run.gate_metrics
-
-    old_f1 = active_metrics["macro_f1"] if active_metrics else None
-    promote, decision = promotion_decision(
-        new_f1=new_metrics["macro_f1"],
-        old_f1=old_f1,
-        old_name=active.version if active else "",
-        promote=run.promote,
-        force=run.force,
-    )
-
-    clock.lap("evaluating both models and the baselines")
+    promote, decision = promotion_decision(gate=verdict, promote=run.promote, force=run.force)
+    clock.lap("evaluating both models, the baselines and the gate")
     _progress(run, "saving", 0, 0)
     info = {
         "metrics": summary(new_metrics),
@@ -393,21 +408,17 @@ def _retrain(run: RetrainRun, echo, progress_bars: bool) -> None:
         "data_fingerprint": data_fingerprint(examples),
         "training_counts": run.counts,
         "trained_by": f"retrain ({run.trigger})",
+        "chosen": model.manifest["chosen"],
     }
     path = save_model(
-        model,
-        Path(settings.ML_MODEL_ROOT),
-        keras_head=model.keras_head,
-        report=report,
-        extra_files=plots,
-        info=info,
+        model, Path(settings.ML_MODEL_ROOT), report=report, extra_files=plots, info=info
     )
     with transaction.atomic():
         version = model_version_register(
             label_set=label_set,
             version=model.version,
             artifact_path=str(path),
-            metrics=summary(new_metrics),
+            metrics={**summary(new_metrics), "chosen": model.manifest["chosen"], "gate": verdict},
             training_counts=run.counts,
             parent=active,
             triggered_by=run.triggered_by,

@@ -1,7 +1,7 @@
 """Reads behind the dashboard: how busy the moderators are and how good the model is."""
 
 import datetime as dt
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db.models import Count, F, QuerySet
@@ -9,10 +9,11 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from classifier.models import LabelSet, ModelVersion, Prediction
+from ml import metrics
 from moderation.models import LabelCorrection, RetrainRun
 from moderation.selectors.memes import human_labels
 
-RELIABILITY_BINS = 10
+RELIABILITY_BINS = metrics.RELIABILITY_BINS
 
 
 def active_model_version(*, label_set: LabelSet) -> ModelVersion | None:
@@ -61,18 +62,20 @@ def model_label_pairs(
     ]
 
 
-def macro_f1(pairs: list[LabelPair]) -> float:
-    """Unweighted mean F1 over every class seen in the human or model labels."""
-    classes = {p.human for p in pairs} | {p.predicted for p in pairs}
-    if not classes:
+def macro_f1(pairs: list[LabelPair], *, classes: list[str] | None = None) -> float:
+    """Macro-F1 (ml.metrics: the mean over all classes) of the model against the moderators.
+
+    `classes` are the label set's classes; labels outside them (an old model, a renamed
+    class) are counted as classes too rather than dropped.
+    """
+    seen = sorted({p.human for p in pairs} | {p.predicted for p in pairs})
+    order = list(classes or []) + [c for c in seen if c not in (classes or [])]
+    if not order:
         return 0.0
-    scores = []
-    for cls in classes:
-        tp = sum(1 for p in pairs if p.predicted == cls and p.human == cls)
-        fp = sum(1 for p in pairs if p.predicted == cls and p.human != cls)
-        fn = sum(1 for p in pairs if p.predicted != cls and p.human == cls)
-        scores.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
-    return sum(scores) / len(scores)
+    index = {c: i for i, c in enumerate(order)}
+    return metrics.macro_f1(
+        [index[p.human] for p in pairs], [index[p.predicted] for p in pairs], len(order)
+    )
 
 
 @dataclass(frozen=True)
@@ -94,7 +97,8 @@ def model_agreement(*, label_set: LabelSet) -> Agreement | None:
     if not pairs:
         return Agreement(version, since, 0, None, None)
     accuracy = sum(p.human == p.predicted for p in pairs) / len(pairs)
-    return Agreement(version, since, len(pairs), accuracy, macro_f1(pairs))
+    f1 = macro_f1(pairs, classes=list(label_set.classes))
+    return Agreement(version, since, len(pairs), accuracy, f1)
 
 
 @dataclass(frozen=True)
@@ -138,22 +142,18 @@ class Reliability:
 
 
 def reliability(*, pairs: list[LabelPair], n_bins: int = RELIABILITY_BINS) -> Reliability:
-    """Bin predictions by confidence; compare each bin's confidence to its accuracy."""
-    grouped: dict[int, list[LabelPair]] = defaultdict(list)
-    for p in pairs:
-        grouped[min(int(p.confidence * n_bins), n_bins - 1)].append(p)
-    bins = []
-    ece = 0.0
-    for i in range(n_bins):
-        members = grouped.get(i, [])
-        if members:
-            conf = sum(p.confidence for p in members) / len(members)
-            acc = sum(p.human == p.predicted for p in members) / len(members)
-            ece += len(members) / len(pairs) * abs(acc - conf)
-        else:
-            conf = acc = None
-        bins.append(ReliabilityBin(i / n_bins, (i + 1) / n_bins, len(members), conf, acc))
-    return Reliability(bins, len(pairs), ece if pairs else None)
+    """Bin predictions by confidence; compare each bin's confidence to its accuracy (ml.metrics)."""
+    bins = metrics.reliability_bins_from(
+        [p.confidence for p in pairs], [p.human == p.predicted for p in pairs], n_bins
+    )
+    return Reliability(
+        [
+            ReliabilityBin(b["lo"], b["hi"], b["count"], b["confidence"], b["accuracy"])
+            for b in bins
+        ],
+        len(pairs),
+        metrics.ece_from_bins(bins),
+    )
 
 
 def active_model_pairs(*, label_set: LabelSet) -> list[LabelPair]:

@@ -24,10 +24,20 @@ from moderation.services import correction_create
 RULE_MAP = "warm=positive,cool=negative"
 
 
+@pytest.fixture(scope="module")
+def feature_cache(tmp_path_factory):
+    # Features are keyed by content hash: the module's tests share the memes, so they
+    # share one cache and each encodes only what no earlier test did.
+    return tmp_path_factory.mktemp("features")
+
+
 @pytest.fixture
-def learning_settings(settings, tmp_path):
+def learning_settings(settings, tmp_path, feature_cache):
     settings.ML_MODEL_ROOT = tmp_path / "models"
-    settings.ML_FEATURE_CACHE = tmp_path / "features"
+    settings.ML_FEATURE_CACHE = feature_cache
+    # The Keras candidate is covered by ml/tests/test_selection.py; here it would only
+    # make every retrain slower.
+    settings.ML_CANDIDATES = ["image_logreg", "text_logreg", "lexical_logreg", "stack"]
     return settings
 
 
@@ -205,12 +215,18 @@ def test_retrain_learns_a_rule_from_imported_labels_and_beats_chance(
 ):
     import ml
 
+    # The gate of 80 memes holds ~8 per class: enough for this easy rule, below the default.
+    learning_settings.GATE_MIN_PER_CLASS = 5
+
     folder, csv_path = rule_data
     import_rule(rule_data, tmp_path, 80)
     call_command("retrain", "--label-set", "sentiment", "--epochs", "15", verbosity=0)
     out = capsys.readouterr().out
-    assert "gate split" in out and "decision:" in out
+    assert "gate split" in out and "decision:" in out and "(95%)" in out
     run = RetrainRun.objects.get()
+    gate = run.gate_metrics["gate"]
+    assert gate["approved"] and gate["sufficient"] and gate["f1_ci"][0] <= gate["f1_diff"]
+    assert run.new_version.metrics["gate"] == gate
     assert run.status == RetrainRun.Status.SUCCEEDED
     assert run.compared_with == active_model
     assert run.gate_metrics["new"]["macro_f1"] is not None
@@ -253,19 +269,18 @@ def test_no_promote_keeps_the_active_model(
     assert ModelVersion.objects.count() == 2
 
 
-def test_the_gate_promotes_only_models_that_are_not_worse():
-    assert promotion_decision(new_f1=0.7, old_f1=0.6, old_name="v1", promote=True, force=False)[0]
-    assert promotion_decision(new_f1=0.6, old_f1=0.6, old_name="v1", promote=True, force=False)[0]
-    kept, why = promotion_decision(new_f1=0.5, old_f1=0.6, old_name="v1", promote=True, force=False)
+def test_the_gate_verdict_decides_unless_forced_or_held_back():
+    approved = {"approved": True, "reason": "not worse", "against": "v1"}
+    refused = {"approved": False, "reason": "may be worse", "against": "v1"}
+    assert promotion_decision(gate=approved, promote=True, force=False)[0]
+    kept, why = promotion_decision(gate=refused, promote=True, force=False)
     assert not kept and why.startswith("kept v1")
-    assert promotion_decision(new_f1=0.5, old_f1=0.6, old_name="v1", promote=True, force=True)[0]
-    assert not promotion_decision(new_f1=0.9, old_f1=0.6, old_name="v1", promote=False, force=True)[
-        0
-    ]
-    assert promotion_decision(new_f1=0.1, old_f1=None, old_name="", promote=True, force=False)[0]
+    assert promotion_decision(gate=refused, promote=True, force=True)[0]
+    assert not promotion_decision(gate=approved, promote=False, force=True)[0]
 
 
 def test_a_first_model_for_a_new_label_set(db, rule_data, tmp_path, learning_settings):
+    learning_settings.GATE_MIN_PER_CLASS = 8
     folder, csv_path = rule_data
     dataset_import(
         csv_path=csv_path,
@@ -278,8 +293,28 @@ def test_a_first_model_for_a_new_label_set(db, rule_data, tmp_path, learning_set
         run=retrain_run_create(label_set=LabelSet.objects.get(name="temperature"), epochs=10)
     )
     assert run.status == RetrainRun.Status.SUCCEEDED, run.error
-    assert run.promoted and "first model" in run.decision
+    assert run.promoted and "first model" in run.decision and "beats both" in run.decision
     assert run.new_version.is_active
+
+
+def test_a_tiny_gate_never_promotes_automatically(db, rule_data, tmp_path, learning_settings):
+    folder, csv_path = rule_data
+    dataset_import(
+        csv_path=csv_path,
+        images_dir=folder / "images",
+        label_set_name="temperature",
+        label_column="label",
+        create_label_set=True,
+    )
+    run = retrain_run_execute(
+        run=retrain_run_create(label_set=LabelSet.objects.get(name="temperature"), epochs=3)
+    )
+    assert run.status == RetrainRun.Status.SUCCEEDED, run.error
+    gate = run.gate_metrics["gate"]
+    # 120 labels give a gate of about 12 memes per class, below the default 30.
+    assert not gate["sufficient"] and not gate["approved"] and not run.promoted
+    assert "gate too small" in run.decision and "of 30" in run.decision
+    assert not run.new_version.is_active
 
 
 def test_too_few_labels_fail_cleanly_and_leave_the_active_model(

@@ -47,6 +47,16 @@ class Command(BaseCommand):
         self.stdout.write(f"\n{heading:24} {run.new_version.version:>32} {old_name:>32}")
         for key in ("macro_f1", "auroc", "accuracy", "log_loss", "ece"):
             self.stdout.write(f"{key:24} {_fmt(new.get(key)):>32} {_fmt(old.get(key)):>32}")
+        gate = run.gate_metrics.get("gate") or {}
+        for key in ("f1", "auroc"):
+            if gate.get(f"{key}_diff") is not None:
+                lo, hi = gate[f"{key}_ci"] or (None, None)
+                interval = "" if lo is None else f" [{lo:+.4f}, {hi:+.4f}] (95%)"
+                name = "macro_f1" if key == "f1" else key
+                self.stdout.write(
+                    f"{name + ' difference':24} {gate[key + '_diff']:+.4f}{interval}"
+                    f" vs {gate.get('against')}"
+                )
         self.stdout.write(f"\ndecision: {run.decision}")
 
 

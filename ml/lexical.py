@@ -1,0 +1,154 @@
+"""Word and character n-gram TF-IDF of a meme's text, fitted with scikit-learn, served in Python.
+
+Training fits scikit-learn's TfidfVectorizer (word 1-2-grams and char_wb 2-5-grams, sublinear
+tf, l2-normalised). Serving repeats the same arithmetic here from the fitted vocabulary and
+idf weights, because the worker must not import scikit-learn (memory and start-up, issue 13)
+and skl2onnx converts neither ``char_wb`` analysers nor the union of two vectorisers. A test
+checks this module against scikit-learn's own transform on real text.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import numpy as np
+
+# scikit-learn's default token_pattern for the word analyser.
+_WORD = re.compile(r"(?u)\b\w\w+\b")
+_SPACES = re.compile(r"\s\s+")
+
+WORD_NGRAMS = (1, 2)
+CHAR_NGRAMS = (2, 5)
+
+
+def _strip_accents(text: str) -> str:
+    # TfidfVectorizer(strip_accents="unicode") does exactly this.
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def _preprocess(text: str) -> str:
+    return _strip_accents((text or "").lower())
+
+
+def word_ngrams(text: str, ngrams=WORD_NGRAMS) -> list[str]:
+    tokens = _WORD.findall(_preprocess(text))
+    lo, hi = ngrams
+    out = []
+    for n in range(lo, hi + 1):
+        out += [" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
+    return out
+
+
+def char_wb_ngrams(text: str, ngrams=CHAR_NGRAMS) -> list[str]:
+    # The same walk as scikit-learn's _char_wb_ngrams: each word padded with one space.
+    lo, hi = ngrams
+    out = []
+    for word in _SPACES.sub(" ", _preprocess(text)).split():
+        word = f" {word} "
+        length = len(word)
+        for n in range(lo, hi + 1):
+            offset = 0
+            out.append(word[offset : offset + n])
+            while offset + n < length:
+                offset += 1
+                out.append(word[offset : offset + n])
+            if offset == 0:  # the word is shorter than n: one n-gram only
+                break
+    return out
+
+
+def fit_vectorizers(texts: list[str], min_df: int = 2, max_features: int = 20000):
+    """Fitted (word, char) TfidfVectorizers (scikit-learn; training only)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    common = {"sublinear_tf": True, "strip_accents": "unicode", "min_df": min_df}
+    word = TfidfVectorizer(ngram_range=WORD_NGRAMS, max_features=max_features, **common)
+    char = TfidfVectorizer(
+        analyzer="char_wb", ngram_range=CHAR_NGRAMS, max_features=max_features, **common
+    )
+    texts = [t or "" for t in texts]
+    fitted = []
+    for vectorizer in (word, char):
+        try:
+            vectorizer.fit(texts)
+        except ValueError:  # no term reaches min_df (tiny or empty texts): leave it out
+            vectorizer = None
+        fitted.append(vectorizer)
+    return fitted
+
+
+def transform_sparse(vectorizers, texts: list[str]):
+    """The training-side feature matrix (scipy sparse), word block then char block."""
+    import scipy.sparse as sp
+
+    blocks = [v.transform([t or "" for t in texts]) for v in vectorizers if v is not None]
+    if not blocks:
+        return sp.csr_matrix((len(texts), 0), dtype=np.float32)
+    return sp.hstack(blocks, format="csr", dtype=np.float32)
+
+
+@dataclass
+class LexicalVectorizer:
+    """The served form: vocabularies and idf weights of the two blocks, no scikit-learn."""
+
+    word_vocabulary: dict[str, int]
+    word_idf: np.ndarray
+    char_vocabulary: dict[str, int]
+    char_idf: np.ndarray
+
+    @classmethod
+    def from_sklearn(cls, vectorizers) -> LexicalVectorizer:
+        parts = []
+        for v in vectorizers:
+            if v is None:
+                parts += [{}, np.zeros(0, np.float32)]
+            else:
+                parts += [{k: int(i) for k, i in v.vocabulary_.items()}, v.idf_.astype(np.float32)]
+        return cls(*parts)
+
+    @property
+    def dim(self) -> int:
+        return len(self.word_idf) + len(self.char_idf)
+
+    def _block(self, grams: list[str], vocabulary: dict[str, int], idf: np.ndarray) -> np.ndarray:
+        row = np.zeros(len(idf), dtype=np.float64)
+        for gram in grams:
+            j = vocabulary.get(gram)
+            if j is not None:
+                row[j] += 1.0
+        nz = row > 0
+        row[nz] = (1.0 + np.log(row[nz])) * idf[nz]  # sublinear tf times idf
+        norm = np.sqrt((row * row).sum())
+        return row / norm if norm > 0 else row
+
+    def transform(self, texts: list[str]) -> np.ndarray:
+        """Dense (n, dim) float32 rows, equal to the training-side sparse rows."""
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        split = len(self.word_idf)
+        for i, text in enumerate(texts):
+            if split:
+                out[i, :split] = self._block(word_ngrams(text), self.word_vocabulary, self.word_idf)
+            if len(self.char_idf):
+                out[i, split:] = self._block(
+                    char_wb_ngrams(text), self.char_vocabulary, self.char_idf
+                )
+        return out
+
+    def to_dict(self) -> dict:
+        return {
+            "word_vocabulary": self.word_vocabulary,
+            "word_idf": [float(x) for x in self.word_idf],
+            "char_vocabulary": self.char_vocabulary,
+            "char_idf": [float(x) for x in self.char_idf],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> LexicalVectorizer:
+        return cls(
+            dict(data["word_vocabulary"]),
+            np.asarray(data["word_idf"], np.float32),
+            dict(data["char_vocabulary"]),
+            np.asarray(data["char_idf"], np.float32),
+        )
