@@ -75,27 +75,29 @@ def test_prior_shift_raises_macro_f1_when_the_model_favours_one_class():
     assert after > before + 0.2
 
 
-def test_temperature_scaling_lowers_calibration_error_on_held_out_memes(tmp_path):
-    """A head overfitted to noisy labels is overconfident; the fitted temperature corrects it."""
-    from ml.evaluation import expected_calibration_error
-    from ml.features import FeatureCache, extract_features
-    from ml.fusion import HeadConfig
+def test_temperature_scaling_lowers_calibration_error_on_held_out_memes():
+    """Overconfident logits (a head overfitted to noisy labels) are corrected by the temperature.
 
-    csv_path = make_rule_dataset(tmp_path, 400, seed=11)
-    examples, _ = read_labelled_csv(csv_path, tmp_path / "images", "label")
+    Synthetic logits stand in for a trained head (that took 140 s on 2 cores): what is under
+    test is the fit on validation data and its effect on unseen data, not Keras.
+    """
+    from ml.metrics import expected_calibration_error
+    from ml.model import softmax
+    from ml.training import fit_temperature
+
     rng = np.random.default_rng(0)
-    for ex in examples:  # 30% of the labels are wrong, as in real moderation data
-        if rng.random() < 0.3:
-            ex.label = "cool" if ex.label == "warm" else "warm"
-    no_dropout = HeadConfig(dropout=0, input_dropout=0, modality_dropout=0)
-    cache = str(tmp_path / "cache")
-    cfg = config(feature_cache=cache, epochs=60, patience=60, val_fraction=0.3, head=no_dropout)
-    model = train(examples[:250], cfg)
-    assert model.temperature > 1.0  # overconfident: scaled down
-    held = examples[250:]
-    y = np.array([model.classes.index(e.label) for e in held])
-    img, txt = extract_features(held, model.encoders, FeatureCache(cache))
-    raw = model.probabilities_from_features(img, txt, calibrated=False)
-    calibrated = model.probabilities_from_features(img, txt)
-    assert expected_calibration_error(y, calibrated) < expected_calibration_error(y, raw)
+    n = 2000
+    y = rng.integers(0, 2, n)
+    noisy = np.where(rng.random(n) < 0.3, 1 - y, y)  # 30% wrong, as in real moderation data
+    # The head separates the classes it was shown, four times too sharply for 70% accuracy.
+    signal = np.where(y == 1, 1.0, -1.0) + rng.normal(0, 0.6, n)
+    logits = np.stack([-2 * signal, 2 * signal], axis=1).astype(np.float32)
+    val, held = slice(0, 1000), slice(1000, n)
+    temperature = fit_temperature(noisy[val], logits[val])
+    assert temperature > 1.0  # overconfident: scaled down
+    raw = softmax(logits[held])
+    calibrated = softmax(logits[held] / temperature)
+    assert expected_calibration_error(noisy[held], calibrated) < 0.5 * expected_calibration_error(
+        noisy[held], raw
+    )
     assert (calibrated.argmax(1) == raw.argmax(1)).all()  # labels never change
