@@ -4,7 +4,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django_q.models import Schedule, Task
@@ -139,6 +139,15 @@ def test_the_dashboard_says_a_run_is_already_open(mod_client, sentiment, version
     run = retrain_run_create(label_set=sentiment)
     response = mod_client.post(f"/moderation/retrain/?label_set={sentiment.name}", follow=True)
     assert f"already queued (run #{run.pk})" in response.content.decode()
+    assert RetrainRun.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_command_refuses_while_a_dashboard_run_is_open(sentiment, settings):
+    settings.RETRAIN_MIN_LABELS_PER_CLASS = 0
+    run = retrain_run_create(label_set=sentiment, trigger="dashboard")
+    with pytest.raises(CommandError, match=rf"already queued \(run #{run.pk}\)"):
+        call_command("retrain", "--label-set", "sentiment", verbosity=0)
     assert RetrainRun.objects.count() == 1
 
 
