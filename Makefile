@@ -1,4 +1,4 @@
-# Two commands: `make run` (set up, then web server + worker) and `make test`.
+# Two commands: `make run` (set up, then web server + both task workers) and `make test`.
 # Every set-up step is idempotent; the slow ones (pip, apt) are skipped once done. The steps
 # themselves are in bin/setup, which the Dockerfile runs too.
 
@@ -17,7 +17,7 @@ PORT ?= 8000
 .PHONY: help run test setup setup-dev tesseract chromium migrate static superuser lint format clean
 
 help:
-	@echo "make run        set up, then serve http://$(HOST):$(PORT) with a task worker"
+	@echo "make run        set up, then serve http://$(HOST):$(PORT) with both task workers (uploads and slow jobs)"
 	@echo "make test       set up, then run the whole test suite"
 	@echo "make superuser  create a login (no terminal: set DJANGO_SUPERUSER_USERNAME/PASSWORD)"
 	@echo "make lint       ruff check + format check"
@@ -73,7 +73,7 @@ setup-dev: setup $(VENV)/.requirements-dev.stamp chromium
 
 run: setup
 	@echo
-	@echo "Memesense: http://$(HOST):$(PORT)/  (Ctrl-C stops the web server and the worker)"
+	@echo "Memesense: http://$(HOST):$(PORT)/  (Ctrl-C stops the web server and both workers)"
 	@echo "No login yet? In another terminal: make superuser"
 	@echo "  (or: $(PY) manage.py createsuperuser; a moderator: $(PY) manage.py add_moderator NAME)"
 	@echo
