@@ -5,6 +5,8 @@ Schemathesis reads /api/schema/ from the WSGI application and generates requests
 moderator's token so the moderation endpoints are exercised too.
 """
 
+import logging
+
 import pytest
 import schemathesis
 from django.core import signals
@@ -107,7 +109,7 @@ MULTIPART = {("/api/v1/memes/", "post"), ("/api/v1/classify/", "post")}
         if (path, method, mode) != ("/api/v1/label-sets/", "get", GenerationMode.NEGATIVE)
     ],
 )
-def test_the_api_keeps_to_its_schema(request, web_schema, auth_headers, path, method, mode):
+def test_the_api_keeps_to_its_schema(request, web_schema, auth_headers, caplog, path, method, mode):
     if path == "/api/v1/classify/":
         # With no active model, classify would rightly answer 503; give it the real one.
         request.getfixturevalue("active_model")
@@ -127,4 +129,8 @@ def test_the_api_keeps_to_its_schema(request, web_schema, auth_headers, path, me
     def check(case):
         case.call_and_validate(headers=auth_headers, checks=checks)
 
+    caplog.set_level(logging.ERROR)
     check()
+    # No 5xx is not enough: nothing may have been logged as an error (a traceback) either.
+    errors = [r.getMessage()[:300] for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not errors, errors[:5]
