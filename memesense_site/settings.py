@@ -410,6 +410,10 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_THROTTLE_CLASSES": ["classifier.api.throttling.ScopedThrottle"],
     "DEFAULT_THROTTLE_RATES": API_THROTTLE_RATES,
+    # Anonymous throttles (password reset) count per client address. With None DRF would
+    # trust any X-Forwarded-For a client sends, so one could dodge the limit by making
+    # up addresses; 0 means REMOTE_ADDR, N the N-th address from the right of the header.
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
     "DEFAULT_PAGINATION_CLASS": "classifier.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "classifier.api.errors.exception_handler",

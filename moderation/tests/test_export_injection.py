@@ -70,6 +70,17 @@ def test_it_neutralises_formula_payloads_in_every_user_controlled_column(mod_cli
             assert cell[1:].replace("\\|", "|") == expected, (column, cell)
 
 
+def test_it_neutralises_a_moderator_name_that_starts_like_a_formula(
+    mod_client, sentiment, version, django_user_model
+):
+    # Django's username rules allow a leading + - or @.
+    odd = django_user_model.objects.create_user("+1-2@x", password="x")
+    meme = predicted_meme(version, 0.8)
+    correction_create(meme=meme, label_set=sentiment, moderator=odd, new_label="negative")
+    (row,) = _rows(mod_client.get(reverse("moderation:export_csv")))
+    assert row["moderator"] == "'+1-2@x"
+
+
 def test_it_leaves_plain_text_and_numbers_alone(mod_client, sentiment, version, moderator):
     meme = predicted_meme(version, 0.8, original_name="cat.png", caption="-12.5", ocr_text="A=B")
     correction_create(meme=meme, label_set=sentiment, moderator=moderator, new_label="negative")

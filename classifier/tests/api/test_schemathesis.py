@@ -5,6 +5,8 @@ Schemathesis reads /api/schema/ from the WSGI application and generates requests
 moderator's token so the moderation endpoints are exercised too.
 """
 
+import logging
+
 import pytest
 import schemathesis
 from django.core import signals
@@ -109,7 +111,7 @@ NO_INPUT = {("/api/v1/label-sets/", "get"), ("/api/v1/webhooks/", "get")}
         if not (mode == GenerationMode.NEGATIVE and (path, method) in NO_INPUT)
     ],
 )
-def test_the_api_keeps_to_its_schema(request, web_schema, auth_headers, path, method, mode):
+def test_the_api_keeps_to_its_schema(request, web_schema, auth_headers, caplog, path, method, mode):
     if path == "/api/v1/classify/":
         # With no active model, classify would rightly answer 503; give it the real one.
         request.getfixturevalue("active_model")
@@ -129,4 +131,8 @@ def test_the_api_keeps_to_its_schema(request, web_schema, auth_headers, path, me
     def check(case):
         case.call_and_validate(headers=auth_headers, checks=checks)
 
+    caplog.set_level(logging.ERROR)
     check()
+    # No 5xx is not enough: nothing may have been logged as an error (a traceback) either.
+    errors = [r.getMessage()[:300] for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not errors, errors[:5]
