@@ -5,8 +5,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from classifier import selectors, services
@@ -29,25 +30,69 @@ def upload_access(view):
 
 @upload_access
 def upload(request):
+    wants_json = request.headers.get("Accept") == "application/json"
     if request.method == "POST" and _body_too_large(request):
         # Refused before Django reads the body into memory or a temporary file.
         limit = settings.MAX_UPLOAD_BYTES / (1024 * 1024)
-        messages.error(request, f"The upload is too large; the limit is {limit:.1f} MB.")
+        error = f"The upload is too large; the limit is {limit:.1f} MB."
+        if wants_json:
+            return JsonResponse({"error": error}, status=413)
+        messages.error(request, error)
         context = {"form": MemeUploadForm(), "recent": selectors.memes_recent(limit=12)}
         return render(request, "classifier/upload.html", context, status=413)
     form = MemeUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and not form.is_valid() and wants_json:
+        # The batch page's script sends one file per request and shows this beside it.
+        errors = [str(e) for field_errors in form.errors.values() for e in field_errors]
+        return JsonResponse({"error": " ".join(errors)}, status=400)
+    if request.method == "POST" and wants_json and len(request.FILES.getlist("image")) > 1:
+        return JsonResponse({"error": "Send one file per request."}, status=400)
     if request.method == "POST" and form.is_valid():
-        image = form.cleaned_data["image"]
-        meme, created = services.meme_create(
-            image=image, uploader=request.user, caption=form.cleaned_data["caption"]
-        )
-        for note in image.notes:
-            messages.info(request, note)
-        if not created:
-            messages.info(request, "This exact image was uploaded before: here is its meme.")
-        return redirect("classifier:meme_detail", meme_id=meme.pk)
+        caption = form.cleaned_data["caption"]
+        results = form.cleaned_data["image"]
+        stored = [
+            (
+                result,
+                *services.meme_create(image=result.image, uploader=request.user, caption=caption),
+            )
+            for result in results
+            if result.image is not None
+        ]
+        if wants_json:
+            return JsonResponse(_upload_answer(stored[0]), status=201 if stored[0][2] else 200)
+        if len(results) == 1:
+            result, meme, created = stored[0]
+            for note in result.image.notes:
+                messages.info(request, note)
+            if not created:
+                messages.info(request, "This exact image was uploaded before: here is its meme.")
+            return redirect("classifier:meme_detail", meme_id=meme.pk)
+        _batch_messages(request, results, stored)
+        return redirect("classifier:upload")
     context = {"form": form, "recent": selectors.memes_recent(limit=12)}
     return render(request, "classifier/upload.html", context)
+
+
+def _upload_answer(stored) -> dict:
+    result, meme, created = stored
+    return {
+        "id": meme.pk,
+        "name": result.name,
+        "created": created,
+        "status": meme.status,
+        "url": reverse("classifier:meme_detail", args=[meme.pk]),
+        "notes": list(result.image.notes),
+    }
+
+
+def _batch_messages(request, results, stored) -> None:
+    """One line per file of a batch sent without the page's script (no JavaScript)."""
+    for result, meme, created in stored:
+        seen = "stored" if created else "uploaded before"
+        messages.info(request, f"{result.name}: {seen} as meme {meme.pk}.")
+    for result in results:
+        if result.error:
+            messages.error(request, f"{result.name}: {result.error}")
 
 
 @upload_access
