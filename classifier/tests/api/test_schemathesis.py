@@ -84,6 +84,8 @@ def auth_headers(moderator) -> dict:
     return {"Authorization": client._credentials["HTTP_AUTHORIZATION"]}
 
 
+NO_INPUT = {("/api/v1/label-sets/", "get"), ("/api/v1/webhooks/", "get")}
+
 # In a multipart body every value travels as a string, so "text: true" arrives as the
 # string "true" and is rightly accepted; schemathesis would count that as accepting data
 # that breaks the schema. Multipart operations run every check but that one.
@@ -104,7 +106,7 @@ MULTIPART = {("/api/v1/memes/", "post"), ("/api/v1/classify/", "post")}
         for path, method in sorted(OPERATIONS)
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
         # Nothing to get wrong: no parameters, no body.
-        if (path, method, mode) != ("/api/v1/label-sets/", "get", GenerationMode.NEGATIVE)
+        if not (mode == GenerationMode.NEGATIVE and (path, method) in NO_INPUT)
     ],
 )
 def test_the_api_keeps_to_its_schema(request, web_schema, auth_headers, path, method, mode):
