@@ -387,3 +387,37 @@ def test_it_announces_a_classified_meme_with_its_predictions(
     (prediction,) = body["data"]["meme"]["predictions"]
     assert prediction["label_set"] == "sentiment"
     assert json.dumps(body)  # plain JSON all the way down
+
+
+def test_the_admin_applies_the_guard_and_shows_the_delivery_log(
+    client, django_user_model, settings, http_receiver, meme_factory,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    admin = django_user_model.objects.create_superuser("root", "root@example.com", "pw-12345!")
+    client.force_login(admin)
+    add_url = "/admin/classifier/webhooksubscription/add/"
+    form = {
+        "url": f"{http_receiver.url}/admin-hook",
+        "events": '["meme.failed"]',
+        "is_active": "on",
+    }
+    settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = False
+    refused = client.post(add_url, form)
+    assert refused.status_code == 200 and b"refused" in refused.content
+    assert not WebhookSubscription.objects.exists()
+
+    settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = True
+    assert client.post(add_url, form).status_code == 302
+    subscription = WebhookSubscription.objects.get()
+    assert subscription.secret.startswith("whsec_") and subscription.created_by == admin
+
+    fail_meme(meme_factory, django_capture_on_commit_callbacks)
+    log = client.get("/admin/classifier/webhookdelivery/")
+    delivery = WebhookDelivery.objects.get()
+    assert log.status_code == 200 and delivery.message_id.encode() in log.content
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            "/admin/classifier/webhookdelivery/",
+            {"action": "redeliver", "_selected_action": [delivery.pk]},
+        )
+    assert len(http_receiver.received) == 2
