@@ -369,6 +369,9 @@ WEBHOOK_RETRY_JITTER = env_fraction("WEBHOOK_RETRY_JITTER", 0.2)
 WEBHOOK_DISABLE_AFTER_SECONDS = env_int("WEBHOOK_DISABLE_AFTER_SECONDS", 5 * 24 * 3600)
 # How often the sweep sends due retries (and events whose fan-out task was lost).
 WEBHOOK_SWEEP_MINUTES = env_int("WEBHOOK_SWEEP_MINUTES", 1)
+# Events whose deliveries have all finished (succeeded or given up) are deleted, with their
+# delivery log, after this many days.
+WEBHOOK_LOG_DAYS = env_int("WEBHOOK_LOG_DAYS", 30)
 # Public address of the site (https://memes.example.com): links in webhook bodies are
 # absolute with it, paths without it.
 SITE_URL = env_str("SITE_URL").rstrip("/")

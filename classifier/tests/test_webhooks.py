@@ -421,3 +421,20 @@ def test_the_admin_applies_the_guard_and_shows_the_delivery_log(
             {"action": "redeliver", "_selected_action": [delivery.pk]},
         )
     assert len(http_receiver.received) == 2
+
+
+def test_it_forgets_finished_events_after_the_log_days_but_keeps_pending_ones(
+    subscribe, http_receiver, meme_factory, django_capture_on_commit_callbacks, settings
+):
+    settings.WEBHOOK_LOG_DAYS = 30
+    subscription = subscribe("meme.failed")
+    fail_meme(meme_factory, django_capture_on_commit_callbacks)  # delivered
+    http_receiver.script = [{"status": 500}]
+    fail_meme(meme_factory, django_capture_on_commit_callbacks)  # retrying
+    WebhookEvent.objects.update(created_at=timezone.now() - dt.timedelta(days=31))
+    assert webhooks.webhook_log_prune() >= 1
+    (left,) = WebhookDelivery.objects.filter(subscription=subscription)
+    assert left.status == WebhookDelivery.Status.RETRYING
+    WebhookEvent.objects.update(created_at=timezone.now() - dt.timedelta(days=1))
+    WebhookDelivery.objects.update(status=WebhookDelivery.Status.FAILED)
+    assert webhooks.webhook_log_prune() == 0  # finished, but younger than the log keeps
