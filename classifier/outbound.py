@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
@@ -129,13 +130,16 @@ def fetch(
                 raise FetchError(f"the body is {declared} bytes; the limit is {max_bytes}")
             body = bytearray()
             try:
-                for chunk in response.iter_content(_CHUNK):
+                # read1 returns whatever has arrived: a server dripping a byte at a time
+                # still meets the deadline check after every read (read(n) would wait for
+                # n bytes, each socket read inside it resetting the read timeout).
+                while chunk := response.raw.read1(_CHUNK, decode_content=True):
                     body += chunk
                     if len(body) > max_bytes:
                         raise FetchError(f"the body is over the limit of {max_bytes} bytes")
                     if time.monotonic() - started > deadline:
                         raise FetchError(f"the transfer took longer than {deadline:g} s")
-            except requests.RequestException as exc:
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
                 raise FetchError(f"reading the body failed: {_cause(exc)}") from None
         return Response(
             status=response.status_code,

@@ -4,8 +4,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from classifier import selectors, services
@@ -63,45 +64,98 @@ def upload_access(view):
 
 @upload_access
 def upload(request):
+    # The batch page's script sends one file per request and asks for JSON.
+    wants_json = request.headers.get("Accept") == "application/json"
     wait = throttle_wait(request, scope="uploads") if request.method == "POST" else None
     if wait is not None:
-        messages.error(
-            request, f"Too many uploads in a short time; please try again in {wait} seconds."
-        )
-        context = {"form": MemeUploadForm(), "recent": _recent(request)}
-        response = render(request, "classifier/upload.html", context, status=429)
+        error = f"Too many uploads in a short time; please try again in {wait} seconds."
+        response = _upload_refusal(request, error, 429, wants_json)
         response["Retry-After"] = str(wait)
         return response
     if request.method == "POST" and _body_too_large(request):
         # Refused before Django reads the body into memory or a temporary file.
         limit = settings.MAX_UPLOAD_BYTES / (1024 * 1024)
-        messages.error(request, f"The upload is too large; the limit is {limit:.1f} MB.")
-        context = {"form": MemeUploadForm(), "recent": _recent(request)}
-        return render(request, "classifier/upload.html", context, status=413)
+        error = f"The upload is too large; the limit is {limit:.1f} MB."
+        return _upload_refusal(request, error, 413, wants_json)
     form = MemeUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and not form.is_valid() and wants_json:
+        errors = [str(e) for field_errors in form.errors.values() for e in field_errors]
+        return JsonResponse({"error": " ".join(errors)}, status=400)
+    if request.method == "POST" and wants_json and len(request.FILES.getlist("image")) > 1:
+        return JsonResponse({"error": "Send one file per request."}, status=400)
     if request.method == "POST" and form.is_valid():
-        image = form.cleaned_data["image"]
-        meme, created = services.meme_create(
-            image=image, uploader=request.user, caption=form.cleaned_data["caption"]
-        )
-        for note in image.notes:
-            messages.info(request, note)
-        if created:
-            _remember_upload(request, meme)
-        elif not _can_see(request, meme):
-            # Someone else's meme: saying so would reveal nothing the uploader does not
-            # have (the exact bytes), but its page, caption and uploader stay theirs.
-            messages.info(
-                request,
-                "This exact image is already in Memesense, uploaded by someone else; "
-                "moderators review it there.",
+        caption = form.cleaned_data["caption"]
+        results = form.cleaned_data["image"]
+        stored = []
+        for result in results:
+            if result.image is None:
+                continue
+            meme, created = services.meme_create(
+                image=result.image, uploader=request.user, caption=caption
             )
-            return redirect("classifier:upload")
-        else:
-            messages.info(request, "This exact image was uploaded before: here is its meme.")
-        return redirect("classifier:meme_detail", meme_id=meme.pk)
+            if created:
+                _remember_upload(request, meme)
+            stored.append((result, meme, created, created or _can_see(request, meme)))
+        if wants_json:
+            return _upload_answer(stored[0])
+        if len(results) == 1:
+            result, meme, created, visible = stored[0]
+            for note in result.image.notes:
+                messages.info(request, note)
+            if not visible:
+                messages.info(request, SOMEONE_ELSES)
+                return redirect("classifier:upload")
+            if not created:
+                messages.info(request, "This exact image was uploaded before: here is its meme.")
+            return redirect("classifier:meme_detail", meme_id=meme.pk)
+        _batch_messages(request, results, stored)
+        return redirect("classifier:upload")
     context = {"form": form, "recent": _recent(request)}
     return render(request, "classifier/upload.html", context)
+
+
+# Someone else's meme: saying so reveals nothing the uploader does not have (the exact
+# bytes), but its page, id, caption and uploader stay theirs.
+SOMEONE_ELSES = (
+    "This exact image is already in Memesense, uploaded by someone else; "
+    "moderators review it there."
+)
+
+
+def _upload_refusal(request, error: str, status: int, wants_json: bool):
+    if wants_json:
+        return JsonResponse({"error": error}, status=status)
+    messages.error(request, error)
+    context = {"form": MemeUploadForm(), "recent": _recent(request)}
+    return render(request, "classifier/upload.html", context, status=status)
+
+
+def _upload_answer(stored) -> JsonResponse:
+    result, meme, created, visible = stored
+    if not visible:
+        return JsonResponse({"name": result.name, "error": SOMEONE_ELSES}, status=409)
+    answer = {
+        "id": meme.pk,
+        "name": result.name,
+        "created": created,
+        "status": meme.status,
+        "url": reverse("classifier:meme_detail", args=[meme.pk]),
+        "notes": list(result.image.notes),
+    }
+    return JsonResponse(answer, status=201 if created else 200)
+
+
+def _batch_messages(request, results, stored) -> None:
+    """One line per file of a batch sent without the page's script (no JavaScript)."""
+    for result, meme, created, visible in stored:
+        if not visible:
+            messages.info(request, f"{result.name}: {SOMEONE_ELSES}")
+            continue
+        seen = "stored" if created else "uploaded before"
+        messages.info(request, f"{result.name}: {seen} as meme {meme.pk}.")
+    for result in results:
+        if result.error:
+            messages.error(request, f"{result.name}: {result.error}")
 
 
 def _can_see(request, meme: Meme) -> bool:

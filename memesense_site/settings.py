@@ -257,6 +257,11 @@ MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
 # Largest accepted image, in pixels (width x height). Above it an upload is rejected as a
 # possible decompression bomb; Pillow's own limit is set to the same value.
 MAX_IMAGE_PIXELS = env_int("MAX_IMAGE_PIXELS", 50_000_000)
+# Uploads by URL (the API's `image_url`): the whole fetch must finish within this many
+# seconds, and at most this many redirects are followed (each checked by the SSRF guard,
+# which WEBHOOK_ALLOW_PRIVATE_NETWORKS also governs).
+IMAGE_URL_TIMEOUT = env_int("IMAGE_URL_TIMEOUT", 15)
+IMAGE_URL_MAX_REDIRECTS = env_int("IMAGE_URL_MAX_REDIRECTS", 3)
 # Requests bigger than the upload limit plus room for the form fields are cut off early.
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES + 1024 * 1024
 
@@ -463,6 +468,9 @@ WEBHOOK_RETRY_JITTER = env_fraction("WEBHOOK_RETRY_JITTER", 0.2)
 WEBHOOK_DISABLE_AFTER_SECONDS = env_int("WEBHOOK_DISABLE_AFTER_SECONDS", 5 * 24 * 3600)
 # How often the sweep sends due retries (and events whose fan-out task was lost).
 WEBHOOK_SWEEP_MINUTES = env_int("WEBHOOK_SWEEP_MINUTES", 1)
+# Events whose deliveries have all finished (succeeded or given up) are deleted, with their
+# delivery log, after this many days.
+WEBHOOK_LOG_DAYS = env_int("WEBHOOK_LOG_DAYS", 30)
 # Public address of the site (https://memes.example.com): links in webhook bodies are
 # absolute with it, paths without it.
 SITE_URL = env_str("SITE_URL").rstrip("/")

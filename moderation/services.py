@@ -4,9 +4,15 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from classifier.models import LabelSet, Meme
 from classifier.reposts.selectors import cluster_meme_ids
@@ -394,3 +400,56 @@ def correction_reopen(*, meme: Meme, label_set: LabelSet, moderator) -> LabelCor
         source=LabelCorrection.Source.REOPEN,
         model_version=prediction.model_version if prediction else None,
     )
+
+
+# --- Moderator accounts ----------------------------------------------------------------------
+
+MODERATORS_GROUP = "moderators"  # created by migrations/0002_moderators_group.py
+LOCAL_SITE_URL = "http://127.0.0.1:8000"
+
+
+@dataclass(frozen=True)
+class ModeratorAdded:
+    user: object
+    created: bool  # a new account (it has no password until the link is used)
+    promoted: bool  # False when the user was a moderator already
+
+
+@transaction.atomic
+def moderator_add(*, username: str, email: str = "") -> ModeratorAdded:
+    """Make `username` a moderator, creating the account when there is none.
+
+    A new account gets no usable password: the one who runs this hands over the
+    set-password link (password_setup_link), so no password is ever printed or sent.
+    """
+    users = get_user_model()
+    user = users.objects.filter(username=username).first()
+    created = user is None
+    if created:
+        user = users(username=username, email=email)
+        user.set_unusable_password()
+        user.full_clean(exclude=["password"])
+        user.save()
+    elif email and user.email != email:
+        user.email = email
+        user.save(update_fields=["email"])
+    group = Group.objects.get(name=MODERATORS_GROUP)
+    promoted = not user.groups.filter(pk=group.pk).exists()
+    if promoted:
+        user.groups.add(group)
+    return ModeratorAdded(user=user, created=created, promoted=promoted)
+
+
+def password_setup_link(*, user) -> str:
+    """A link that lets `user` choose a password once (Django's password reset token).
+
+    It stops working when the password is set, and after PASSWORD_RESET_TIMEOUT.
+    """
+    path = reverse(
+        "password_reset_confirm",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
+    )
+    return f"{settings.SITE_URL or LOCAL_SITE_URL}{path}"

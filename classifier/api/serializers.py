@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from classifier.api import selectors
-from classifier.api.uploads import image_from_upload
+from classifier.api.uploads import image_from_upload, image_from_url
 from classifier.models import (
     AutoDecision,
     LabelSet,
@@ -450,7 +450,30 @@ class _ImageUploadSerializer(serializers.Serializer):
 
 
 class MemeUploadSerializer(_ImageUploadSerializer):
-    pass
+    image = serializers.FileField(
+        required=False,
+        allow_empty_file=True,
+        use_url=False,
+        help_text="JPEG, PNG, WebP, GIF (first frame) or BMP; the type is read from the bytes. "
+        "Send this or `image_url`.",
+    )
+    image_url = serializers.URLField(
+        required=False,
+        max_length=2000,
+        help_text="An http(s) URL the server fetches the image from instead (public addresses "
+        "only; size and time limited; validated like a file).",
+    )
+
+    def validate(self, data: dict) -> dict:
+        if ("image" in data) == ("image_url" in data):
+            raise serializers.ValidationError(
+                {"image": "Send either a file in `image` or a URL in `image_url`."}
+            )
+        if "image_url" in data:
+            data["image"] = image_from_url(
+                data.pop("image_url"), max_bytes=settings.MAX_UPLOAD_BYTES, field="image_url"
+            )
+        return data
 
 
 class ClassifyRequestSerializer(_ImageUploadSerializer):

@@ -72,7 +72,8 @@ def _meme_context(request: Request, memes) -> dict:
 class MemeListCreateView(generics.GenericAPIView):
     # For the browsable API's forms; the data comes from the selectors.
     queryset = Meme.objects.none()
-    parser_classes = [LimitedMultiPartParser]
+    # JSON (size- and depth-checked) for {"image_url": ...}; the multipart parser for files.
+    parser_classes = [LimitedMultiPartParser, LimitedJSONParser]
 
     def get_serializer_class(self):
         if self.request is not None and self.request.method == "POST":
@@ -114,7 +115,10 @@ class MemeListCreateView(generics.GenericAPIView):
     @extend_schema(
         operation_id="memes_upload",
         summary="Upload a meme",
-        request={"multipart/form-data": serializers.MemeUploadSerializer},
+        request={
+            "multipart/form-data": serializers.MemeUploadSerializer,
+            "application/json": serializers.MemeUploadSerializer,
+        },
         responses={
             202: OpenApiResponse(
                 serializers.MemeSerializer,
@@ -132,8 +136,8 @@ class MemeListCreateView(generics.GenericAPIView):
             ),
             **errors.THROTTLED,
         },
-        description="The image goes through the same validation as the upload page; "
-        "nothing is stored when it is refused.",
+        description="The image (a file, or `image_url` fetched by the server) goes through "
+        "the same validation as the upload page; nothing is stored when it is refused.",
     )
     def post(self, request: Request) -> Response:
         upload = serializers.MemeUploadSerializer(data=request.data)

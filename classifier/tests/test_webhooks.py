@@ -389,3 +389,54 @@ def test_it_announces_a_classified_meme_with_its_predictions(
     (prediction,) = body["data"]["meme"]["predictions"]
     assert prediction["label_set"] == "sentiment"
     assert json.dumps(body)  # plain JSON all the way down
+
+
+def test_the_admin_applies_the_guard_and_shows_the_delivery_log(
+    client, django_user_model, settings, http_receiver, meme_factory,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    admin = django_user_model.objects.create_superuser("root", "root@example.com", "pw-12345!")
+    client.force_login(admin)
+    add_url = "/admin/classifier/webhooksubscription/add/"
+    form = {
+        "url": f"{http_receiver.url}/admin-hook",
+        "events": '["meme.failed"]',
+        "is_active": "on",
+    }
+    settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = False
+    refused = client.post(add_url, form)
+    assert refused.status_code == 200 and b"refused" in refused.content
+    assert not WebhookSubscription.objects.exists()
+
+    settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = True
+    assert client.post(add_url, form).status_code == 302
+    subscription = WebhookSubscription.objects.get()
+    assert subscription.secret.startswith("whsec_") and subscription.created_by == admin
+
+    fail_meme(meme_factory, django_capture_on_commit_callbacks)
+    log = client.get("/admin/classifier/webhookdelivery/")
+    delivery = WebhookDelivery.objects.get()
+    assert log.status_code == 200 and delivery.message_id.encode() in log.content
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            "/admin/classifier/webhookdelivery/",
+            {"action": "redeliver", "_selected_action": [delivery.pk]},
+        )
+    assert len(http_receiver.received) == 2
+
+
+def test_it_forgets_finished_events_after_the_log_days_but_keeps_pending_ones(
+    subscribe, http_receiver, meme_factory, django_capture_on_commit_callbacks, settings
+):
+    settings.WEBHOOK_LOG_DAYS = 30
+    subscription = subscribe("meme.failed")
+    fail_meme(meme_factory, django_capture_on_commit_callbacks)  # delivered
+    http_receiver.script = [{"status": 500}]
+    fail_meme(meme_factory, django_capture_on_commit_callbacks)  # retrying
+    WebhookEvent.objects.update(created_at=timezone.now() - dt.timedelta(days=31))
+    assert webhooks.webhook_log_prune() >= 1
+    (left,) = WebhookDelivery.objects.filter(subscription=subscription)
+    assert left.status == WebhookDelivery.Status.RETRYING
+    WebhookEvent.objects.update(created_at=timezone.now() - dt.timedelta(days=1))
+    WebhookDelivery.objects.update(status=WebhookDelivery.Status.FAILED)
+    assert webhooks.webhook_log_prune() == 0  # finished, but younger than the log keeps

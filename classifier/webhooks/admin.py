@@ -10,24 +10,6 @@ from classifier.webhooks import EVENT_TYPES, services
 from classifier.webhooks.models import WebhookDelivery, WebhookSubscription
 
 
-class DeliveryInline(admin.TabularInline):
-    model = WebhookDelivery
-    extra = 0
-    max_num = 0
-    can_delete = False
-    ordering = ["-created_at"]
-    fields = readonly_fields = [
-        "message_id",
-        "event",
-        "status",
-        "attempts",
-        "last_status_code",
-        "last_attempt_at",
-        "next_attempt_at",
-        "last_error",
-    ]
-
-
 class WebhookSubscriptionForm(forms.ModelForm):
     url = forms.URLField(max_length=2000, assume_scheme="https")
 
@@ -58,7 +40,6 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
     list_filter = ["is_active"]
     readonly_fields = ["secret", "created_at", "failing_since", "disabled_at", "disabled_reason"]
     actions = ["ping"]
-    inlines = [DeliveryInline]
 
     def save_model(self, request, obj, form, change):
         # Through the services, like the API (the form has checked the URL and events).
@@ -97,7 +78,9 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
         "last_attempt_at",
         "next_attempt_at",
     ]
-    list_filter = ["status", "event__type"]
+    # The log of every subscription, filtered to one here (an inline on the subscription
+    # page would list thousands of rows).
+    list_filter = ["status", "event__type", "subscription"]
     readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
     actions = ["redeliver"]
 

@@ -45,6 +45,16 @@ def deliveries_due(*, now: dt.datetime) -> QuerySet[int]:
     )
 
 
+def events_finished_before(*, when: dt.datetime) -> QuerySet[WebhookEvent]:
+    """Events older than `when` with no delivery still waiting for an attempt."""
+    waiting = WebhookDelivery.objects.filter(
+        status__in=[WebhookDelivery.Status.PENDING, WebhookDelivery.Status.RETRYING]
+    ).values("event_id")
+    return WebhookEvent.objects.filter(created_at__lt=when, dispatched_at__isnull=False).exclude(
+        pk__in=waiting
+    )
+
+
 def events_undispatched(*, older_than: dt.timedelta) -> QuerySet[int]:
     """Ids of events whose fan-out task never ran (lost, or the broker was down)."""
     return WebhookEvent.objects.filter(

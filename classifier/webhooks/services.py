@@ -348,8 +348,10 @@ def webhook_delivery_redeliver(*, delivery: WebhookDelivery) -> WebhookDelivery:
 def webhook_sweep() -> tuple[int, int]:
     """Queue the retries that are due and the events whose fan-out never ran.
 
+    Also forgets finished events older than WEBHOOK_LOG_DAYS, with their deliveries.
     Returns (events, deliveries) queued. Run on a schedule (every WEBHOOK_SWEEP_MINUTES).
     """
+    webhook_log_prune()
     events = list(selectors.events_undispatched(older_than=dt.timedelta(minutes=1)))
     for event_id in events:
         async_task(DISPATCH_TASK, event_id, task_name=f"webhook-event-{event_id}")
@@ -357,6 +359,13 @@ def webhook_sweep() -> tuple[int, int]:
     for delivery_id in deliveries:
         async_task(DELIVER_TASK, delivery_id, task_name=f"webhook-delivery-{delivery_id}")
     return len(events), len(deliveries)
+
+
+def webhook_log_prune() -> int:
+    """Delete finished events older than WEBHOOK_LOG_DAYS (and their deliveries)."""
+    before = timezone.now() - dt.timedelta(days=settings.WEBHOOK_LOG_DAYS)
+    deleted, _ = selectors.events_finished_before(when=before).delete()
+    return deleted
 
 
 def _enqueue_on_commit(func: str, object_id: int) -> None:

@@ -86,6 +86,8 @@ def auth_headers(moderator) -> dict:
     return {"Authorization": client._credentials["HTTP_AUTHORIZATION"]}
 
 
+NO_INPUT = {("/api/v1/label-sets/", "get"), ("/api/v1/webhooks/", "get")}
+
 # In a multipart body every value travels as a string, so "text: true" arrives as the
 # string "true" and is rightly accepted; schemathesis would count that as accepting data
 # that breaks the schema. Multipart operations run every check but that one.

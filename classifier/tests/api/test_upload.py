@@ -187,12 +187,21 @@ def test_it_refuses_a_nul_character_in_the_text(user_client, meme_image):
 
 @pytest.mark.parametrize(
     ("content_type", "body"),
-    [("application/json", b'{"image": "x"}'), ("text/plain", b"hello")],
+    [("text/plain", b"hello"), ("application/xml", b"<image/>")],
 )
-def test_it_answers_415_for_a_body_that_is_not_multipart(user_client, content_type, body):
+def test_it_answers_415_for_a_body_that_is_neither_multipart_nor_json(
+    user_client, content_type, body
+):
     response = user_client.generic("POST", URL, body, content_type=content_type)
     assert response.status_code == 415
     assert error_of(response)["error"] == "unsupported_media_type"
+
+
+def test_it_answers_400_for_json_that_carries_a_file_as_a_string(user_client):
+    # JSON is for `image_url` (test_upload_url.py); a file must come as multipart.
+    response = user_client.generic("POST", URL, b'{"image": "x"}', content_type="application/json")
+    assert response.status_code == 400
+    assert error_of(response)["field"] == "image"
 
 
 def test_it_answers_400_for_a_malformed_multipart_body(user_client):
