@@ -19,7 +19,9 @@ from .encoders import encoders_for
 from .imaging import open_image
 from .model import FusionModel, Result
 
-MAX_PIECES = 24  # at most this many words are occluded per caption, whatever its length
+# At most this many words are occluded per caption, whatever its length: each one is a text
+# encoding, and 24 doubled the time of an explained classification (docs/benchmarks.md).
+MAX_PIECES = 12
 TOP_WORDS = 5
 
 

@@ -117,7 +117,14 @@ def auto_summary(*, label_set: LabelSet) -> AutoSummary:
         LabelCorrection.objects.filter(
             label_set=label_set, meme_id__in=[d.prediction.meme_id for d in audits]
         )
-        .exclude(source=LabelCorrection.Source.IMPORT)
+        .exclude(
+            source__in=[
+                LabelCorrection.Source.IMPORT,
+                LabelCorrection.Source.UNDO,
+                LabelCorrection.Source.REOPEN,
+            ]
+        )
+        .filter(undone_by__isnull=True)  # a review its moderator took back is no audit
         .order_by("id")
     ):
         reviews.setdefault(c.meme_id, []).append(c)

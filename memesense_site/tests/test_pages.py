@@ -76,3 +76,5 @@ def test_every_page_names_the_favicon_and_it_is_served(client, db):
     match = re.search(r'<link rel="icon" href="([^"]+)"', html)
     assert match and match.group(1).endswith("favicon.svg")
     assert (Path(settings.BASE_DIR) / "static" / "favicon.svg").read_text().startswith("<svg")
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"] == match.group(1)

@@ -10,15 +10,14 @@ from classifier import ml_bridge
 from classifier.models import LabelSet, Meme, ModelVersion, Prediction
 from classifier.services import image_signals, model_text, probability_stats
 from moderation.learning.retrain import RetrainError
-from moderation.models import LabelCorrection
-from moderation.selectors.memes import memes_corrected_texts
+from moderation.selectors.memes import decided_meme_ids, memes_corrected_texts
 
 RECLASSIFY_TASK = "moderation.tasks.reclassify_label_set"
 BATCH = 32
 
 
 def memes_without_human_label(*, label_set: LabelSet):
-    decided = LabelCorrection.objects.filter(label_set=label_set).values("meme_id")
+    decided = decided_meme_ids(label_set=label_set)  # an undone or reopened meme is not
     return Meme.objects.filter(status=Meme.Status.CLASSIFIED).exclude(pk__in=decided).order_by("pk")
 
 

@@ -173,6 +173,14 @@ def test_the_top_bar_collapses_and_log_out_stays_reachable_on_a_phone(chromium, 
     WebDriverWait(chromium, 5).until(lambda d: logout.is_displayed())
     right = chromium.execute_script("return arguments[0].getBoundingClientRect().right", logout)
     assert right <= 390
+    # The queue's filters fold away on a phone, so the list is on the first screen.
+    chromium.get(live_server.url + reverse("moderation:queue"))
+    _ready(chromium)
+    assert not chromium.find_element(By.ID, "queue-filters").get_attribute("open")
+    _viewport(chromium, 1366, 900)
+    chromium.get(live_server.url + reverse("moderation:queue"))
+    _ready(chromium)
+    assert chromium.find_element(By.ID, "queue-filters").get_attribute("open")
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

@@ -161,3 +161,27 @@ def test_the_dashboard_links_to_the_label_sets(mod_client, sentiment):
     html = mod_client.get(reverse("moderation:dashboard")).content.decode()
     assert reverse("moderation:label_sets") in html
     assert reverse("moderation:label_set", args=["sentiment"]) in html
+
+
+def test_an_import_with_a_wrong_column_fails_with_the_reason(
+    mod_client, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.IMPORT_ROOT = tmp_path / "imports"
+    _create(mod_client)
+    csv_file, zip_file = _dataset([("a.png", "1", "BUY NOW")])
+    with django_capture_on_commit_callbacks(execute=True):
+        mod_client.post(
+            reverse("moderation:label_set_import", args=["spam"]),
+            {
+                "csv_file": csv_file,
+                "images": zip_file,
+                "label_column": "nope",
+                "image_column": "file",
+            },
+        )
+    run = DatasetImport.objects.get()
+    assert run.status == "failed"
+    assert "has no column 'nope'" in run.error
+    assert not Meme.objects.exists()
+    page = mod_client.get(reverse("moderation:label_set", args=["spam"])).content.decode()
+    assert "has no column" in page

@@ -156,3 +156,15 @@ def test_a_decided_meme_can_be_reopened(mod_client, moderator, two_memes, sentim
     # Deciding it again works on top of the reopen.
     _review(mod_client, first, label="negative", seen_correction=row.pk)
     assert human_labels(label_set=sentiment).get(meme=first).new_label == "negative"
+
+
+def test_an_undone_meme_is_reclassified_like_any_unlabelled_one(moderator, two_memes, sentiment):
+    from moderation.learning.versions import memes_without_human_label
+
+    first, _ = two_memes
+    decision = correction_create(
+        meme=first, label_set=sentiment, moderator=moderator, new_label="positive"
+    )
+    assert first not in memes_without_human_label(label_set=sentiment)
+    correction_undo(correction=decision, moderator=moderator)
+    assert first in memes_without_human_label(label_set=sentiment)

@@ -23,7 +23,7 @@ from moderation.selectors.memes import (
     meme_latest_text_correction,
     meme_lease,
 )
-from moderation.selectors.queue import queue_candidates, queue_size
+from moderation.selectors.queue import label_set_list, queue_candidates, queue_size
 from moderation.services import (
     LeaseHeldError,
     StaleReviewError,
@@ -116,6 +116,7 @@ def _review_context(request, meme, label_set, form, q, *, stale=None) -> dict:
         "queue_url": queue_url(label_set, q),
         "classes": list(enumerate(label_set.classes, start=1)),
         "upcoming": upcoming,
+        "label_sets": label_set_list(),
         "session_count": request.session.get(SESSION_COUNT, 0),
         "waiting": queue_size(label_set=label_set),
         "last_decision": _last_decision(request),

@@ -28,6 +28,14 @@
     }, reload * 1000);
   }
 
+  // <details data-fold-on-phone>: open on a wide screen, folded on a phone so that the
+  // list it sits above is on the first screen.
+  if (window.matchMedia("(max-width: 700px)").matches) {
+    document.querySelectorAll("details[data-fold-on-phone]").forEach(function (box) {
+      box.open = false;
+    });
+  }
+
   // The top bar's menu button on narrow screens.
   const toggle = document.getElementById("menu-toggle");
   const menu = document.getElementById("topbar-menu");
