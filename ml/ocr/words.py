@@ -15,6 +15,13 @@ _CHUNKS = re.compile(r"[A-Za-z0-9']+|[^A-Za-z0-9']+")
 _LETTERS_OR_DIGITS = re.compile(r"[A-Za-z']+|[0-9]+")
 # Shorter chunks are left alone: they are words or abbreviations far more often than joins.
 MIN_LENGTH = 4
+# A split is only taken when its parts are words people write: a part rarer than this (in
+# the corpus's ~1 trillion words) and shorter than RARE_MIN_LENGTH letters is more likely
+# a fragment of a name or a misread ("Harambe" -> "Haram be", "Yolocaust" -> "Yolo caust",
+# a garbled "DOESINOTISIMPI" -> "DOES IN OTIS IMPI") than a word, and so is a lone letter
+# other than "a" and "I". Longer rare parts are kept: "WALKINTOMORDOR" -> "WALK INTO MORDOR".
+RARE_COUNT = 1_000_000
+RARE_MIN_LENGTH = 6
 
 
 class WordSplitter:
@@ -49,11 +56,22 @@ class WordSplitter:
             for part in _LETTERS_OR_DIGITS.findall(chunk)
         )
 
+    def _plausible(self, parts: list[str]) -> bool:
+        for part in parts:
+            if len(part) == 1 and part not in "ai":
+                return False
+            rare = self._segmenter.unigrams.get(part, 0) < RARE_COUNT
+            if rare and len(part) < RARE_MIN_LENGTH:
+                return False
+        return True
+
     def _split_letters(self, run: str) -> str:
         if self._is_known(run):
             return run
         letters = [index for index, char in enumerate(run) if char != "'"]
         parts = self._segmenter.segment(run.replace("'", "").lower())
+        if not self._plausible(parts):
+            return run
         cuts, seen = [], 0
         for part in parts[:-1]:
             seen += len(part)

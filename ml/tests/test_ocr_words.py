@@ -16,6 +16,7 @@ def splitter() -> WordSplitter:
         ("WHENYOU FINALLY FIXTHEBUG", "WHEN YOU FINALLY FIX THE BUG"),
         ("WhatifItoldyou", "What if I told you"),
         ("BUTWHENIDOIDO", "BUT WHEN I DO I DO"),
+        ("ONEDOESNOTSIMPLY WALKINTOMORDOR", "ONE DOES NOT SIMPLY WALK INTO MORDOR"),
     ],
 )
 def test_it_splits_run_together_words_keeping_their_case(splitter, read, expected):
@@ -39,3 +40,19 @@ def test_it_leaves_known_words_short_tokens_and_punctuation_alone(splitter, text
 
 def test_it_keeps_punctuation_where_it_was(splitter):
     assert splitter.split("ONEDOES.NOT, SIMPLY!") == "ONE DOES.NOT, SIMPLY!"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Harambe",  # not "Haram be"
+        "#Yolocaust",  # not "Yolo caust"
+        "DOES NOT SIMPLY",
+        "DOESINOTISIMPI",  # a misread: not "DOES IN OTIS IMPI"
+        "DOESNOTSIMPLV",  # not "DOES NOT SIMPL V"
+    ],
+)
+def test_it_leaves_names_and_misreads_alone_rather_than_split_them_into_rare_fragments(
+    splitter, text
+):
+    assert splitter.split(text) == text
