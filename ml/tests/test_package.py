@@ -22,3 +22,17 @@ def test_serving_a_model_does_not_import_tensorflow_or_torch(tmp_path):
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_serving_the_hateful_model_needs_neither_scikit_learn_nor_tensorflow():
+    code = (
+        "import sys, ml\n"
+        "m = ml.load_model(ml.default_model_path('hateful'))\n"
+        "from PIL import Image\n"
+        "r = ml.classify(m, [Image.new('RGB', (64, 64), 'red')], ['hello there'])\n"
+        "assert r[0].label in m.classes, r\n"
+        "bad = [x for x in ('django', 'tensorflow', 'keras', 'torch', 'sklearn', 'scipy')"
+        " if x in sys.modules]\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

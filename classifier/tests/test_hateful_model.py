@@ -1,0 +1,48 @@
+"""The second shipped model, `hateful`, registered by a data migration beside sentiment."""
+
+import json
+
+import pytest
+from django.core.management import call_command
+
+import ml
+from classifier import ml_bridge
+from classifier.models import LabelSet
+
+pytestmark = pytest.mark.model
+
+
+def test_it_registers_the_hateful_label_set_and_its_shipped_model(hateful_model):
+    label_set = LabelSet.objects.get(name="hateful")
+    assert label_set.classes == ["hateful", "not_hateful"]
+    assert label_set.alert_class == "hateful"
+    assert "religious" in label_set.description.lower()
+    assert hateful_model.artifact_path == "ml/shipped/hateful"
+    model = ml.load_model(ml_bridge.resolve_artifact_path(hateful_model.artifact_path))
+    assert model.label_set == "hateful" and model.classes == ["hateful", "not_hateful"]
+    assert hateful_model.metrics["auroc"] > 0.7
+
+
+def test_classify_json_returns_the_hateful_models_probabilities(
+    hateful_model, meme_image, tmp_path, capsys
+):
+    path = tmp_path / "meme.png"
+    path.write_bytes(meme_image(top="NOBODY EXPECTS THE WEEKEND"))
+    call_command("classify", str(path), "--json", "--label-set", "hateful")
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    prediction = result["predictions"]["hateful"]
+    assert prediction["model_version"] == hateful_model.version
+    assert set(prediction["probabilities"]) == {"hateful", "not_hateful"}
+    assert sum(prediction["probabilities"].values()) == pytest.approx(1.0, abs=1e-4)
+    assert prediction["label"] in {"hateful", "not_hateful"}
+
+
+def test_every_upload_is_classified_for_both_shipped_models(hateful_model, meme_factory):
+    from classifier.services import meme_classify
+
+    meme = meme_factory()
+    meme_classify(meme_id=meme.pk)
+    assert set(meme.predictions.values_list("label_set__name", flat=True)) == {
+        "sentiment",
+        "hateful",
+    }
