@@ -5,6 +5,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
+        ("classifier", "0009_ml_shipped_hateful_model"),
         ("classifier", "0009_ops_promote_permission"),
         ("classifier", "0009_plat_webhooks"),
         ("classifier", "0009_sec_failure_detail"),
