@@ -226,3 +226,18 @@ def test_a_session_acts_as_its_user_in_the_api_too(mallory, alices, mallorys):
 def test_exports_and_the_queue_are_for_moderators_only(user, moderator, url, alices, sentiment):
     assert web(user).get(url).status_code == 403
     assert web(moderator).get(url).status_code == 200
+
+
+def test_the_failure_detail_is_for_staff_in_the_admin_only(user, django_user_model, alices):
+    Meme.objects.filter(pk=alices.pk).update(
+        status=Meme.Status.FAILED,
+        failure_reason="The model for sentiment could not be loaded (error M102).",
+        failure_detail="cannot load model /srv/models/sentiment-v9: model folder not found",
+    )
+    page = web(user).get(f"/memes/{alices.pk}/").content.decode()
+    assert "(error M102)" in page and "/srv/models" not in page
+    api = token_client(user).get(f"/api/v1/memes/{alices.pk}/").content.decode()
+    assert "(error M102)" in api and "/srv/models" not in api
+    admin = django_user_model.objects.create_superuser("root", password="x")
+    change = web(admin).get(f"/admin/classifier/meme/{alices.pk}/change/").content.decode()
+    assert "/srv/models/sentiment-v9" in change

@@ -73,3 +73,20 @@ def test_a_huge_seen_correction_on_the_review_form_is_a_400(client, moderator, m
         {"action": "confirm", "label": "positive", "seen_correction": HUGE},
     )
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/api/v1/memes/?label_set=%00", "/api/v1/models/?label_set=a%00b", "/api/v1/memes/?%00=1"],
+)
+def test_a_nul_character_in_the_query_is_a_json_400(user_client, url):
+    # PostgreSQL refuses strings with NUL in them (a 500 there, never on SQLite).
+    response = user_client.get(url)
+    assert response.status_code == 400
+    assert error_of(response)["error"] == "parse_error"
+
+
+def test_a_nul_character_in_a_page_query_is_a_400(client, moderator):
+    client.force_login(moderator)
+    for url in ("/moderation/queue/?label_set=%00", "/moderation/export.csv?label_set=%00"):
+        assert client.get(url).status_code == 400, url
