@@ -30,7 +30,7 @@ class ThrottledPasswordResetView(auth_views.PasswordResetView):
 
 
 def account_urls() -> list:
-    """django.contrib.auth.urls, with the reset pages only when mail is configured."""
+    """django.contrib.auth.urls, with the reset request pages only when mail is configured."""
     urls = [
         path("login/", auth_views.LoginView.as_view(), name="login"),
         path("logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -45,15 +45,8 @@ def account_urls() -> list:
             name="password_change_done",
         ),
     ]
-    if not settings.PASSWORD_RESET_ENABLED:
-        return urls
-    return urls + [
-        path("password_reset/", ThrottledPasswordResetView.as_view(), name="password_reset"),
-        path(
-            "password_reset/done/",
-            auth_views.PasswordResetDoneView.as_view(),
-            name="password_reset_done",
-        ),
+    # The set-password link (`manage.py add_moderator`) sends no mail: it is always there.
+    urls += [
         path(
             "reset/<uidb64>/<token>/",
             auth_views.PasswordResetConfirmView.as_view(),
@@ -63,5 +56,16 @@ def account_urls() -> list:
             "reset/done/",
             auth_views.PasswordResetCompleteView.as_view(),
             name="password_reset_complete",
+        ),
+    ]
+    if not settings.PASSWORD_RESET_ENABLED:
+        return urls
+    # Asking for a reset sends mail: only when mail is configured, and throttled.
+    return urls + [
+        path("password_reset/", ThrottledPasswordResetView.as_view(), name="password_reset"),
+        path(
+            "password_reset/done/",
+            auth_views.PasswordResetDoneView.as_view(),
+            name="password_reset_done",
         ),
     ]

@@ -8,8 +8,9 @@ from django_q.signing import SignedPackage
 
 from classifier import queue, services
 
-# Outside a test transaction, as an upload's on_commit callback runs.
-pytestmark = pytest.mark.django_db(transaction=True)
+# Outside a test transaction, as an upload's on_commit callback runs. serialized_rollback keeps
+# the rows the data migrations made, and so the content types, for later transactional tests.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 @pytest.fixture

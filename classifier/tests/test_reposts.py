@@ -73,7 +73,7 @@ def test_it_fails_a_meme_whose_stored_file_is_damaged_without_hashing_it(
     services.meme_classify(meme_id=meme.pk)
     meme.refresh_from_db()
     assert not MemeHash.objects.filter(meme=meme).exists()
-    assert meme.status == meme.Status.FAILED and "cannot open the image" in meme.failure_reason
+    assert meme.status == meme.Status.FAILED and "cannot open the image" in meme.failure_detail
 
 
 @pytest.mark.parametrize(

@@ -68,8 +68,11 @@ def test_two_clusters_on_one_queue_classify_every_meme_exactly_once(stack, tmp_p
     statuses = stack.wait_for(all_done, timeout=TIMEOUT, what="every meme to be classified")
     assert {i: statuses[i][0] for i in ids} == dict.fromkeys(ids, "classified"), statuses
     assert {i: statuses[i][1] for i in ids} == dict.fromkeys(ids, 1)  # one run each
+    # One prediction per meme and active model (sentiment and hateful since migration 0009).
+    (models,) = stack.query("SELECT COUNT(*) FROM classifier_modelversion WHERE is_active")[0]
+    assert models >= 2
     counts = stack.prediction_counts()
-    assert {i: counts.get(i) for i in ids} == dict.fromkeys(ids, 1)
+    assert {i: counts.get(i) for i in ids} == dict.fromkeys(ids, models)
 
     by_first, by_second = live.processed_task_names(first), live.processed_task_names(second)
     expected = {f"classify-meme-{i}" for i in ids}
@@ -117,5 +120,6 @@ def test_a_meme_whose_worker_is_killed_mid_task_ends_classified(stack, tmp_path)
         what="the re-queued meme to be classified",
     )
     assert stack.meme_statuses()[meme_id][1] == 2
-    assert stack.prediction_counts()[meme_id] == 1
+    (models,) = stack.query("SELECT COUNT(*) FROM classifier_modelversion WHERE is_active")[0]
+    assert stack.prediction_counts()[meme_id] == models  # one run's predictions, not two
     stack.stop(cluster)
