@@ -454,6 +454,12 @@ def select(rows: Rows, k: int, config: SelectionConfig = SelectionConfig(), prog
     `progress(stage, done, total)` is called as candidates are scored.
     """
     progress = progress or (lambda *_: None)
+    unknown = sorted(set(config.candidates) - set(ALL_CANDIDATES))
+    if unknown or not config.candidates:
+        raise ValueError(
+            f"unknown model candidates {unknown or '(none given)'}; "
+            f"choose from {', '.join(ALL_CANDIDATES)}"
+        )
     n_served = int(rows.served.sum())
     names = [c for c in config.candidates if c in SINGLE]
     skipped = {}

@@ -136,3 +136,18 @@ def test_the_keras_candidate_is_sized_for_the_data_and_served_as_onnx(tmp_path):
     onnx_logits = model.head_logits(img, txt)
     onnx_probs = np.exp(onnx_logits) / np.exp(onnx_logits).sum(axis=1, keepdims=True)
     assert np.allclose(keras_probs, onnx_probs, atol=1e-4)
+
+
+def test_an_unknown_candidate_is_a_clear_error():
+    from ml.selection import Rows, select
+
+    rows = Rows(
+        np.zeros((4, 2)),
+        np.zeros((4, 2)),
+        [""] * 4,
+        np.array([0, 1, 0, 1]),
+        np.arange(4),
+        np.ones(4, bool),
+    )
+    with pytest.raises(ValueError, match="unknown model candidates \\['nope'\\]"):
+        select(rows, 2, SelectionConfig(candidates=("image_logreg", "nope")))
