@@ -96,6 +96,8 @@ def test_it_trains_on_a_few_labels_without_crashing(tmp_path):
     model = train_model(few, config(tmp_path / "cache"))
     # Two memes of a class allow two grouped folds, not the three asked for.
     assert model.manifest["selection"]["n_splits"] == 2
+    # A stack over so few labels learns noise (docs/benchmarks.md): it is not a candidate.
+    assert "stack" in model.manifest["selection"]["skipped"]
     two = [e for e in examples if e.label == "warm"][:5] + [
         e for e in examples if e.label == "cool"
     ][:1]
