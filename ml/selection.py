@@ -47,6 +47,11 @@ STACK_BASES = ("image_logreg", "text_logreg", "lexical_logreg", "keras_fusion")
 DENSE_C = (1e-3, 3e-3, 1e-2, 3e-2, 0.1)
 LEXICAL_C = (0.3, 1.0, 3.0, 10.0)
 KERAS_MIN_EXAMPLES = 60  # below this a neural head cannot be trained and validated
+# With 50 labels of religious_hateful (25 a class) the stack's meta-learner learnt to invert
+# bases that scored below chance on 10-meme folds, and the inversion did not hold out
+# (docs/benchmarks.md, learning curve): below this many labels of its smallest class the
+# stack is not a candidate.
+STACK_MIN_PER_CLASS = 50
 
 
 @dataclass(frozen=True)
@@ -454,6 +459,12 @@ def select(rows: Rows, k: int, config: SelectionConfig = SelectionConfig(), prog
     `progress(stage, done, total)` is called as candidates are scored.
     """
     progress = progress or (lambda *_: None)
+    unknown = sorted(set(config.candidates) - set(ALL_CANDIDATES))
+    if unknown or not config.candidates:
+        raise ValueError(
+            f"unknown model candidates {unknown or '(none given)'}; "
+            f"choose from {', '.join(ALL_CANDIDATES)}"
+        )
     n_served = int(rows.served.sum())
     names = [c for c in config.candidates if c in SINGLE]
     skipped = {}
@@ -506,7 +517,10 @@ def select(rows: Rows, k: int, config: SelectionConfig = SelectionConfig(), prog
 
     bases = [n for n in STACK_BASES if n in names]
     y_served = rows.y[served_index]
-    if "stack" in config.candidates and len(bases) >= 2:
+    smallest = int(np.bincount(y_served, minlength=k).min())
+    if "stack" in config.candidates and smallest < STACK_MIN_PER_CLASS:
+        report["skipped"]["stack"] = f"fewer than {STACK_MIN_PER_CLASS} labels of a class"
+    elif "stack" in config.candidates and len(bases) >= 2:
         meta_x = _meta_features([oof[b] for b in bases])
         stack_oof = np.zeros((n_served, k))
         stack_scores = []

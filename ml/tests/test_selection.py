@@ -96,6 +96,8 @@ def test_it_trains_on_a_few_labels_without_crashing(tmp_path):
     model = train_model(few, config(tmp_path / "cache"))
     # Two memes of a class allow two grouped folds, not the three asked for.
     assert model.manifest["selection"]["n_splits"] == 2
+    # A stack over so few labels learns noise (docs/benchmarks.md): it is not a candidate.
+    assert "stack" in model.manifest["selection"]["skipped"]
     two = [e for e in examples if e.label == "warm"][:5] + [
         e for e in examples if e.label == "cool"
     ][:1]
@@ -136,3 +138,18 @@ def test_the_keras_candidate_is_sized_for_the_data_and_served_as_onnx(tmp_path):
     onnx_logits = model.head_logits(img, txt)
     onnx_probs = np.exp(onnx_logits) / np.exp(onnx_logits).sum(axis=1, keepdims=True)
     assert np.allclose(keras_probs, onnx_probs, atol=1e-4)
+
+
+def test_an_unknown_candidate_is_a_clear_error():
+    from ml.selection import Rows, select
+
+    rows = Rows(
+        np.zeros((4, 2)),
+        np.zeros((4, 2)),
+        [""] * 4,
+        np.array([0, 1, 0, 1]),
+        np.arange(4),
+        np.ones(4, bool),
+    )
+    with pytest.raises(ValueError, match="unknown model candidates \\['nope'\\]"):
+        select(rows, 2, SelectionConfig(candidates=("image_logreg", "nope")))
