@@ -13,11 +13,6 @@ from classifier.tests.api.helpers import token_client
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def version(sentiment):
     return ModelVersion.objects.create(

@@ -21,11 +21,6 @@ from moderation.services import correction_create
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def mallory(django_user_model):
     return django_user_model.objects.create_user("mallory", password="pw-12345!")

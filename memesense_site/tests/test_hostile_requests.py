@@ -85,7 +85,6 @@ def clients(client, django_user_model, settings, meme_factory, sentiment):
     from django.contrib.auth.models import Group
     from django.test import Client
 
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     user = django_user_model.objects.create_user("plain", password="pw-12345!")
     moderator = django_user_model.objects.create_user("mod", password="pw-12345!")
     moderator.groups.add(Group.objects.get(name="moderators"))

@@ -16,11 +16,6 @@ LOGINS = ["/accounts/login/", "/admin/login/"]
 
 
 @pytest.fixture(autouse=True)
-def fast_password_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def empty_cache():
     """Throttle counters live in the cache; no test inherits another's."""
     from django.core.cache import cache

@@ -15,12 +15,6 @@ def plain_static_storage(settings):
     }
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hasher(settings):
-    """The default hasher costs ~0.4 s per user here; these tests make many users."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def version(sentiment):
     """An active sentiment model version of our own, whatever else is registered."""

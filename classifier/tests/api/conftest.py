@@ -4,12 +4,6 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def fast_password_hasher(settings):
-    """The default hasher costs ~0.4 s per user here; these tests make several users."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def empty_throttle_cache():
     """Throttle counters live in the cache; no test inherits another's requests."""
     from django.core.cache import cache
