@@ -18,7 +18,7 @@ PRODUCTION_ENV = {
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    clean = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "DOTENV_FILE")}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=BASE_DIR,
@@ -48,7 +48,7 @@ def test_an_explicit_flag_overrides_the_https_switch():
         "from memesense_site import settings as s;"
         "print(s.SECURE_HSTS_SECONDS, s.SECURE_SSL_REDIRECT)"
     )
-    clean = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    clean = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "DOTENV_FILE")}
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=BASE_DIR, env={**clean, **env}, capture_output=True
     )

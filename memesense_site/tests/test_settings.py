@@ -27,7 +27,7 @@ KEYS = (
 
 def load_settings(**env) -> subprocess.CompletedProcess:
     """Import the settings in a fresh interpreter with exactly this environment."""
-    clean = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    clean = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "DOTENV_FILE")}
     code = (
         "import json, memesense_site.settings as s;"
         f"print(json.dumps({{k: getattr(s, k) for k in {KEYS!r}}}, default=str))"

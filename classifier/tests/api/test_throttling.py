@@ -72,7 +72,7 @@ def test_each_user_has_their_own_allowance(user_client, moderator, rates, sentim
 
 def run_settings(**env) -> subprocess.CompletedProcess:
     """Import the settings in a fresh interpreter with these environment variables."""
-    clean = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    clean = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "DOTENV_FILE")}
     code = "import memesense_site.settings as s; print(s.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES'])"
     return subprocess.run(
         [sys.executable, "-c", code],
