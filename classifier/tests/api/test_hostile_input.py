@@ -90,3 +90,9 @@ def test_a_nul_character_in_a_page_query_is_a_400(client, moderator):
     client.force_login(moderator)
     for url in ("/moderation/queue/?label_set=%00", "/moderation/export.csv?label_set=%00"):
         assert client.get(url).status_code == 400, url
+
+
+def test_a_nul_character_in_a_page_path_is_a_400(client, moderator):
+    # A <str:…> URL argument reaches the database as it is (found on PostgreSQL: a 500).
+    client.force_login(moderator)
+    assert client.get("/moderation/moderators/abc%00/").status_code == 400
