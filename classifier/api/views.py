@@ -354,6 +354,17 @@ PROMOTION_FORBIDDEN = errors.described(
     f"The user lacks the permission {PROMOTE_PERMISSION} (`permission_denied`)."
 )
 
+# Promote and rollback answer alike: the version made active, or why not.
+PROMOTION_RESPONSES = {
+    200: serializers.ModelVersionSerializer,
+    **errors.BAD_REQUEST,
+    **errors.UNAUTHENTICATED,
+    403: PROMOTION_FORBIDDEN,
+    **errors.NOT_FOUND,
+    409: PROMOTION_CONFLICT,
+    **errors.THROTTLED,
+}
+
 
 class ModelVersionPromoteView(APIView):
     permission_classes = [permissions.IsAuthenticated, CanPromote]
@@ -362,15 +373,7 @@ class ModelVersionPromoteView(APIView):
         operation_id="models_promote",
         summary="Make a model version the active one of its label set",
         request=serializers.PromoteRequestSerializer,
-        responses={
-            200: serializers.ModelVersionSerializer,
-            **errors.BAD_REQUEST,
-            **errors.UNAUTHENTICATED,
-            403: PROMOTION_FORBIDDEN,
-            **errors.NOT_FOUND,
-            409: PROMOTION_CONFLICT,
-            **errors.THROTTLED,
-        },
+        responses=PROMOTION_RESPONSES,
         description="Needs the permission `classifier.promote_modelversion` (superusers have "
         "it). The version's folder is checked first (as `manage.py promote` does). A version "
         'the promotion gate did not approve answers 409 with the reason unless `{"confirm": '
@@ -400,15 +403,7 @@ class LabelSetRollbackView(APIView):
         operation_id="label_sets_rollback",
         summary="Re-activate the version that was active before the current one",
         request=serializers.PromoteRequestSerializer,
-        responses={
-            200: serializers.ModelVersionSerializer,
-            **errors.BAD_REQUEST,
-            **errors.UNAUTHENTICATED,
-            403: PROMOTION_FORBIDDEN,
-            **errors.NOT_FOUND,
-            409: PROMOTION_CONFLICT,
-            **errors.THROTTLED,
-        },
+        responses=PROMOTION_RESPONSES,
         description="The same checks as promoting (`manage.py rollback` does the same); the "
         "answer is the version made active again.",
     )
