@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import keras
+import numpy as np
 from tqdm import tqdm
 
 from .evaluation import compute_metrics
@@ -36,7 +37,9 @@ class ValidationMetrics(keras.callbacks.Callback):
         self.img, self.txt, self.y, self.classes, self.history = img, txt, y, list(classes), history
 
     def on_epoch_end(self, epoch, logs=None):
-        probs = self.model.predict([self.img, self.txt], verbose=0, batch_size=512)
+        # A direct call, not predict(): predict builds a data pipeline on every call, which
+        # doubled the wall time of a whole fit on religious_hateful (measured).
+        probs = np.asarray(self.model([self.img, self.txt], training=False))
         m = compute_metrics(self.y, probs, self.classes)
         logs = logs if logs is not None else {}
         logs["val_macro_f1"], logs["val_auroc"] = m["macro_f1"], m["auroc"]
