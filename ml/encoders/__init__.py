@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -109,10 +110,14 @@ class ImageEncoder:
     def encode(self, images: list[Image.Image], batch_size: int = 32) -> np.ndarray:
         if not images:
             return np.zeros((0, self.dim), dtype=np.float32)
-        chunks = [
-            self._run(self._pixels(images[i : i + batch_size]))
-            for i in range(0, len(images), batch_size)
-        ]
+        pixels = self._pixels(images)
+        keys = [hashlib.blake2b(p.tobytes(), digest_size=16).digest() for p in pixels]
+        return encoding_memo(self).encode(
+            keys, lambda idx: self._run_batched(pixels[idx], batch_size), self.dim
+        )
+
+    def _run_batched(self, pixels: np.ndarray, batch_size: int) -> np.ndarray:
+        chunks = [self._run(pixels[i : i + batch_size]) for i in range(0, len(pixels), batch_size)]
         return np.concatenate(chunks).astype(np.float32)
 
     def _run(self, pixels: np.ndarray) -> np.ndarray:
@@ -174,9 +179,15 @@ class TextEncoder:
         self.dim = self.session.get_outputs()[0].shape[1]
 
     def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        texts = [t or "" for t in texts]
+        return encoding_memo(self).encode(
+            texts, lambda idx: self._run_batched([texts[i] for i in idx], batch_size), self.dim
+        )
+
+    def _run_batched(self, texts: list[str], batch_size: int) -> np.ndarray:
         out = []
         for i in range(0, len(texts), batch_size):
-            batch = self.tokenizer.encode_batch([t or "" for t in texts[i : i + batch_size]])
+            batch = self.tokenizer.encode_batch(texts[i : i + batch_size])
             feed = {
                 "input_ids": np.array([e.ids for e in batch], dtype=np.int64),
                 "attention_mask": np.array([e.attention_mask for e in batch], dtype=np.int64),
@@ -185,6 +196,55 @@ class TextEncoder:
         if not out:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.concatenate(out).astype(np.float32)
+
+
+# Encodings kept per encoder: a meme's picture and its caption variants for every model.
+MEMO_SIZE = 64
+
+
+class _Memo:
+    """The last few encodings of an encoder, by content.
+
+    Both shipped models use the same encoders, and each classifies and explains the same
+    meme in turn: without this the second model encoded the picture and the 13 caption
+    variants again (docs/benchmarks.md, "Speed"). Keys are the text itself or a digest of
+    the resized pixels, never an object's identity. Bounded, so training's thousands of
+    encodings only pass through it.
+    """
+
+    def __init__(self, size: int):
+        self.size = size
+        self.vectors: OrderedDict = OrderedDict()
+
+    def encode(self, keys: list, compute, dim: int) -> np.ndarray:
+        out = np.zeros((len(keys), dim), dtype=np.float32)
+        missing: dict = {}
+        for i, key in enumerate(keys):
+            vector = self.vectors.get(key)
+            if vector is None:
+                missing.setdefault(key, []).append(i)
+            else:
+                self.vectors.move_to_end(key)
+                out[i] = vector
+        if missing:
+            first = [rows[0] for rows in missing.values()]
+            for key, vector in zip(missing, compute(first), strict=True):
+                out[missing[key]] = vector
+                self.vectors[key] = vector
+            while len(self.vectors) > self.size:
+                self.vectors.popitem(last=False)
+        return out
+
+    def clear(self) -> None:
+        self.vectors.clear()
+
+
+def encoding_memo(encoder) -> _Memo:
+    """The encoder's memo of recent encodings (tests clear it to time or check the encoder)."""
+    memo = encoder.__dict__.get("_memo")
+    if memo is None:
+        memo = encoder._memo = _Memo(MEMO_SIZE)
+    return memo
 
 
 def _packaged_efficientnet(variant: str) -> str:

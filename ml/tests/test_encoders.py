@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from ml.encoders import get_image_encoder, get_text_encoder
+from ml.encoders import MEMO_SIZE, encoding_memo, get_image_encoder, get_text_encoder
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +22,33 @@ def test_it_encodes_images_to_1280_features(image_encoder, photos):
 
 def test_it_is_deterministic(image_encoder, photos):
     img = photos["china"]
-    assert np.array_equal(image_encoder.encode([img]), image_encoder.encode([img]))
+    first = image_encoder.encode([img])
+    encoding_memo(image_encoder).clear()  # computed again, not remembered
+    assert np.array_equal(first, image_encoder.encode([img]))
+
+
+def test_it_remembers_recent_encodings_by_content_not_by_object(image_encoder, photos):
+    encoding_memo(image_encoder).clear()
+    img = photos["china"]
+    first = image_encoder.encode([img, photos["flower"]])
+    assert len(encoding_memo(image_encoder).vectors) == 2
+    again = image_encoder.encode([img.copy(), img])  # a copy has the same pixels: one entry
+    assert len(encoding_memo(image_encoder).vectors) == 2
+    assert np.array_equal(again[0], first[0]) and np.array_equal(again[1], first[0])
+    changed = img.copy()
+    changed.putpixel((0, 0), (255, 0, 0))
+    image_encoder.encode([changed.resize((8, 8))])
+    assert len(encoding_memo(image_encoder).vectors) == 3
+
+
+def test_the_memo_of_texts_is_bounded_and_returns_what_was_computed(text_encoder):
+    encoding_memo(text_encoder).clear()
+    texts = [f"caption number {i}" for i in range(MEMO_SIZE + 10)]
+    computed = text_encoder.encode(texts)
+    assert len(encoding_memo(text_encoder).vectors) == MEMO_SIZE
+    remembered = text_encoder.encode(texts[-5:] + texts[-5:])
+    assert np.array_equal(remembered[:5], computed[-5:])
+    assert np.array_equal(remembered[5:], computed[-5:])
 
 
 def test_it_recognises_imagenet_classes_like_the_original_network(image_encoder, photos):
@@ -67,6 +93,7 @@ def test_text_embeddings_are_unit_length_and_semantic(text_encoder):
 def test_padding_does_not_change_an_embedding(text_encoder):
     short = "cat"
     alone = text_encoder.encode([short])
+    encoding_memo(text_encoder).clear()  # "cat" is encoded again, padded this time
     padded = text_encoder.encode(
         [short, "a much longer caption that forces padding of the short one"]
     )
