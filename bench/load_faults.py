@@ -3,7 +3,8 @@
 Starts its own PostgreSQL server and Redis server on private ports (so restarting them
 disturbs nobody else's), a throw-away database in it, gunicorn (gunicorn.conf.py) and two
 `manage.py qcluster` processes with one worker each, all on 127.0.0.1. Client threads
-upload distinct Memotion memes to POST /api/v1/memes/ with a token; a refused upload
+upload distinct real memes (religious_hateful by default, `--dataset memotion` for the
+128 px ones) to POST /api/v1/memes/ with a token; a refused upload
 (503 while the database restarts, a dropped connection) is retried, as a client would.
 
 Runs, each bounded in count and time, with its own memes:
@@ -44,7 +45,12 @@ from pathlib import Path
 
 from bench import stack as live
 
-MEMOTION = Path(os.environ.get("MEMOTION_DIR", "/work/shared/data/memotion_7k")) / "images"
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+# Real, platform-sized memes by default (issue 13): religious_hateful's are up to 800 px.
+IMAGES = {
+    "religious_hateful": DATA / "religious_hateful" / "images",
+    "memotion": DATA / "memotion_7k" / "images",
+}
 PG_PORT, REDIS_PORT, WEB_PORT = 55432, 56379, 58080
 PG_BIN = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"))), Path("/usr/bin"))
 WARM_UP = 6  # uploads before the measured runs
@@ -151,11 +157,11 @@ class Redis:
 # --- Uploads ----------------------------------------------------------------------------
 
 
-def pick_images(count: int, skip: int, seed: int = 0) -> list[Path]:
-    """Return `count` distinct Memotion images Memesense accepts (validated up front)."""
+def pick_images(folder: Path, count: int, skip: int, seed: int = 0) -> list[Path]:
+    """Return `count` distinct images of `folder` Memesense accepts (validated up front)."""
     from classifier.validation import InvalidImage, normalise_upload
 
-    files = sorted(p for p in MEMOTION.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
     random.Random(seed).shuffle(files)
     chosen, seen = [], set()
     for path in files:
@@ -172,7 +178,7 @@ def pick_images(count: int, skip: int, seed: int = 0) -> list[Path]:
             seen.add(image.sha256)
             chosen.append(path)
     if len(chosen) < skip + count:
-        raise SystemExit(f"only {len(chosen)} usable images in {MEMOTION}")
+        raise SystemExit(f"only {len(chosen)} usable images in {folder}")
     return chosen[skip:]
 
 
@@ -470,6 +476,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=500, help="uploads in the load run")
     parser.add_argument("--fault-n", type=int, default=100, help="uploads in each fault run")
     parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--dataset", choices=sorted(IMAGES), default="religious_hateful")
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--runs", nargs="+", choices=RUNS, default=list(RUNS))
     parser.add_argument("--run-timeout", type=float, default=900, help="seconds per run")
@@ -485,8 +492,11 @@ def main(argv: list[str] | None = None) -> int:
 
     django.setup()
     sizes = {run: args.n if run == "load" else args.fault_n for run in args.runs}
-    print(f"Choosing {sum(sizes.values())} distinct images from {MEMOTION} ...", flush=True)
-    pool = pick_images(WARM_UP + sum(sizes.values()), skip=0)
+    print(
+        f"Choosing {sum(sizes.values())} distinct images from {IMAGES[args.dataset]} ...",
+        flush=True,
+    )
+    pool = pick_images(IMAGES[args.dataset], WARM_UP + sum(sizes.values()), skip=0)
 
     root = Path(tempfile.mkdtemp(prefix="memesense-load-"))
     root.chmod(0o755)  # the postgres user runs the private server inside it
