@@ -17,7 +17,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from classifier.models import LabelSet
 from ml.signals import offensive_scores
-from moderation.models import LabelCorrection
+from moderation.models import DatasetImport, LabelCorrection, RetrainRun
 from moderation.services import correction_create
 from moderation.tests.factories import make_user, make_version, predicted_meme
 
@@ -107,7 +107,42 @@ def _data():
         meme.save(update_fields=["offensive_score"])
         memes.append(meme)
     with override_settings(DOUBLE_REVIEW_RATE=0):
-        correction_create(meme=memes[3], label_set=sentiment, moderator=other, new_label="positive")
+        first = correction_create(
+            meme=memes[3], label_set=sentiment, moderator=other, new_label="positive"
+        )
+        # A second opinion, so the tables of moderator agreement have a row.
+        correction_create(
+            meme=memes[3],
+            label_set=sentiment,
+            moderator=moderator,
+            new_label="negative",
+            seen_correction_id=first.pk,
+        )
+    # Finished (not running) retrain and import rows: running ones reload their page.
+    RetrainRun.objects.create(
+        label_set=sentiment,
+        status=RetrainRun.Status.SUCCEEDED,
+        triggered_by=moderator,
+        new_version=version,
+        gate_metrics={"new": {"macro_f1": 0.61, "auroc": 0.7}, "active": {}},
+        decision="promoted: no active version to compare with",
+    )
+    DatasetImport.objects.create(
+        label_set=sentiment,
+        status=DatasetImport.Status.SUCCEEDED,
+        folder="/tmp/import-layout",
+        csv_name="labels_with_a_long_file_name_from_a_spreadsheet_export.csv",
+        label_column="label",
+        summary={
+            "imported": 40,
+            "duplicate": 2,
+            "missing_image": 1,
+            "unreadable": 0,
+            "unmapped": 3,
+        },
+        problems=["row 7: no image named x.png in the zip"],
+        created_by=moderator,
+    )
     return sentiment, memes
 
 
@@ -124,8 +159,83 @@ def _pages(memes):
         "label-sets": reverse("moderation:label_sets"),
         "label-set": reverse("moderation:label_set", args=["sentiment"]),
         "moderator": reverse("moderation:moderator", args=["lee"]) + "?label_set=sentiment",
+        "history": reverse("moderation:review", args=[memes[3].pk]) + "?label_set=sentiment",
         "404": "/no/such/page/",
     }
+
+
+# Tables whose rows are not records: the confusion matrix stays a (small) grid on a phone.
+MATRICES = "#confusion-table"
+
+# Per table with a header row, the problems a phone reader would meet: a table (or one of
+# its cells) wider than the viewport, a sideways-scrolling box around it, a header hidden
+# from assistive tech, a row whose cells do not stack (phone) or do not sit side by side
+# (laptop), a cell without its column's name as a label.
+TABLE_LAYOUT = """
+const phone = arguments[0];
+const matrices = arguments[1];
+const width = document.documentElement.clientWidth;
+const problems = [];
+const checked = [];
+document.querySelectorAll("main table").forEach(function (table, t) {
+  const name = table.id || "table " + t;
+  for (let el = table.parentElement; el; el = el.parentElement) {
+    const overflow = getComputedStyle(el).overflowX;
+    if (overflow === "auto" || overflow === "scroll") {
+      problems.push(name + " sits in a box with overflow-x: " + overflow);
+    }
+  }
+  table.querySelectorAll("*").forEach(function (el) {
+    const box = el.getBoundingClientRect();
+    if (box.width && (box.left < -0.5 || box.right > width + 0.5)) {
+      problems.push(name + ": a " + el.tagName + " reaches " + box.left + ".." + box.right);
+    }
+  });
+  if (!table.tHead || table.matches(matrices)) return;
+  const head = getComputedStyle(table.tHead);
+  if (head.display === "none" || head.visibility === "hidden") {
+    problems.push(name + ": its header is hidden from screen readers");
+  }
+  const labels = Array.from(table.tHead.rows[0].cells, function (th) {
+    return th.textContent.trim();
+  });
+  Array.from(table.tBodies[0].rows).forEach(function (row, r) {
+    const cells = Array.from(row.cells).filter(function (cell) {
+      return getComputedStyle(cell).display !== "none";
+    });
+    if (row.cells.length < labels.length) return;  // a "nothing yet" row
+    if (checked.indexOf(table.id) < 0) checked.push(table.id);
+    Array.from(row.cells).forEach(function (cell, c) {
+      if (cell.getAttribute("data-label") !== labels[c]) {
+        problems.push(name + " row " + r + " cell " + c + ": data-label "
+          + cell.getAttribute("data-label") + ", its column is " + labels[c]);
+      }
+    });
+    cells.forEach(function (cell, c) {
+      cell.querySelectorAll("a, button, input[type=checkbox]").forEach(function (action) {
+        const target = action.closest("label") || action;
+        if (phone && target.getBoundingClientRect().height < 44) {
+          problems.push(name + " row " + r + " cell " + c + ": a tap target under 44 px");
+        }
+      });
+      const label = getComputedStyle(cell, "::before").content;
+      if (phone && (label === "none" || label === "normal")) {
+        problems.push(name + " row " + r + " cell " + c + " shows no label");
+      }
+      if (c === 0) return;
+      const above = cells[c - 1].getBoundingClientRect();
+      const box = cell.getBoundingClientRect();
+      if (phone && box.top < above.bottom - 0.5) {
+        problems.push(name + " row " + r + " cell " + c + " is beside the one before");
+      }
+      if (!phone && (box.top >= above.bottom || box.left < above.right - 0.5)) {
+        problems.push(name + " row " + r + " cell " + c + " is not beside the one before");
+      }
+    });
+  });
+});
+return [checked.sort(), problems];
+"""
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -148,6 +258,60 @@ def test_no_page_scrolls_sideways_at_phone_or_laptop_size(chromium, live_server)
         "document.body.appendChild(probe);"
     )
     assert _overflow(chromium) > 0
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_it_stacks_table_rows_as_cards_on_a_phone_and_keeps_tables_on_a_laptop(
+    chromium, live_server
+):
+    _, memes = _data()
+    _log_in(chromium, live_server, "kim")
+    urls = _pages(memes)
+    # Each page and the tables on it that hold records, every one with rows in _data().
+    tables = {
+        "dashboard": [
+            "cohen-kappa",
+            "decisions-table",
+            "queue-sizes-table",
+            "retrain-runs",
+            "versions-table",
+        ],
+        "queue": ["queue-table"],
+        "search": ["search-results"],
+        "label-sets": ["label-set-list"],
+        "label-set": ["import-list", "version-list"],
+        "moderator": ["pairs-table", "per-day-table"],
+        "history": ["history"],
+        "bulk-confirm": ["bulk-memes"],
+    }
+    found = {}
+    for width, height in SIZES:
+        _viewport(chromium, width, height)
+        for name in tables:
+            if name == "bulk-confirm":  # the memes ticked in the queue, to confirm
+                chromium.get(live_server.url + urls["queue"])
+                _ready(chromium)
+                chromium.find_element(By.ID, "select-all").click()
+                chromium.find_element(By.CSS_SELECTOR, "#bulk-form button[type=submit]").click()
+                WebDriverWait(chromium, 10).until(lambda d: d.find_elements(By.ID, "bulk-confirm"))
+            else:
+                chromium.get(live_server.url + urls[name])
+                _ready(chromium)
+            found[f"{name}@{width}"] = chromium.execute_script(TABLE_LAYOUT, width < 600, MATRICES)
+    expected = {f"{name}@{width}": [ids, []] for name, ids in tables.items() for width, _ in SIZES}
+    assert found == expected
+
+    # Stacked, the cells keep their table roles for a screen reader.
+    _viewport(chromium, 390, 844)
+    chromium.get(live_server.url + urls["queue"])
+    _ready(chromium)
+    header = chromium.find_element(By.CSS_SELECTOR, "#queue-table thead th:nth-child(2)")
+    cell = chromium.find_element(By.CSS_SELECTOR, "#queue-table tbody td:nth-child(2)")
+    assert (header.aria_role, header.accessible_name) == ("columnheader", "Meme")
+    assert cell.aria_role == "cell"
+    # An action in a card is a tap target of at least 44 × 44 px.
+    select = chromium.find_element(By.CSS_SELECTOR, "#queue-table tbody td:first-child label")
+    assert select.size["height"] >= 44 and select.size["width"] >= 44
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
