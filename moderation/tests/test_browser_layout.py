@@ -2,8 +2,9 @@
 
 No page may scroll sideways; the top bar collapses behind a menu button on a phone; the
 page behaviours that moved from inline handlers to static JavaScript still work; dark mode
-follows prefers-color-scheme. With MEMESENSE_SCREENSHOTS=DIR (bin/screenshots) every page
-is also saved as a PNG there, for a person to look at.
+follows prefers-color-scheme; the data tables stack as cards on a phone. With
+MEMESENSE_SCREENSHOTS=DIR (bin/screenshots) every page is also saved as a PNG there, in
+light and dark mode, for a person to look at.
 """
 
 import os
@@ -46,6 +47,8 @@ def _log_in(driver, live_server, username):
     driver.find_element(By.ID, "id_username").send_keys(username)
     driver.find_element(By.ID, "id_password").send_keys(PASSWORD)
     driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    # readyState alone can still be the login page's, before the redirect has begun.
+    WebDriverWait(driver, 20).until(lambda d: reverse("login") not in d.current_url)
     _ready(driver)
 
 
@@ -164,8 +167,9 @@ def _pages(memes):
     }
 
 
-# Tables whose rows are not records: the confusion matrix stays a (small) grid on a phone.
-MATRICES = "#confusion-table"
+# Tables where cards make no sense stay a (small) grid on a phone: the confusion matrix,
+# and the per-day bars of a moderator's page (fourteen cards of three lines each otherwise).
+GRIDS = "#confusion-table, #per-day-table"
 
 # Per table with a header row, the problems a phone reader would meet: a table (or one of
 # its cells) wider than the viewport, a sideways-scrolling box around it, a header hidden
@@ -173,7 +177,7 @@ MATRICES = "#confusion-table"
 # (laptop), a cell without its column's name as a label.
 TABLE_LAYOUT = """
 const phone = arguments[0];
-const matrices = arguments[1];
+const grids = arguments[1];
 const width = document.documentElement.clientWidth;
 const problems = [];
 const checked = [];
@@ -191,7 +195,7 @@ document.querySelectorAll("main table").forEach(function (table, t) {
       problems.push(name + ": a " + el.tagName + " reaches " + box.left + ".." + box.right);
     }
   });
-  if (!table.tHead || table.matches(matrices)) return;
+  if (!table.tHead || table.matches(grids)) return;
   const head = getComputedStyle(table.tHead);
   if (head.display === "none" || head.visibility === "hidden") {
     problems.push(name + ": its header is hidden from screen readers");
@@ -212,7 +216,7 @@ document.querySelectorAll("main table").forEach(function (table, t) {
       }
     });
     cells.forEach(function (cell, c) {
-      cell.querySelectorAll("a, button, input[type=checkbox]").forEach(function (action) {
+      cell.querySelectorAll("a, button, summary, input[type=checkbox]").forEach(function (action) {
         const target = action.closest("label") || action;
         if (phone && target.getBoundingClientRect().height < 44) {
           problems.push(name + " row " + r + " cell " + c + ": a tap target under 44 px");
@@ -243,13 +247,21 @@ def test_no_page_scrolls_sideways_at_phone_or_laptop_size(chromium, live_server)
     _, memes = _data()
     _log_in(chromium, live_server, "kim")
     wide = {}
-    for width, height in SIZES:
-        _viewport(chromium, width, height)
-        for name, url in _pages(memes).items():
-            chromium.get(live_server.url + url)
-            _ready(chromium)
-            wide[f"{name}@{width}"] = _overflow(chromium)
-            _screenshot(chromium, f"{name}-{width}x{height}")
+    # Screenshots are taken in both colour schemes, for a person to look at both.
+    for scheme in ["light", "dark"] if SHOTS else ["light"]:
+        chromium.execute_cdp_cmd(
+            "Emulation.setEmulatedMedia",
+            {"features": [{"name": "prefers-color-scheme", "value": scheme}]},
+        )
+        for width, height in SIZES:
+            _viewport(chromium, width, height)
+            for name, url in _pages(memes).items():
+                chromium.get(live_server.url + url)
+                _ready(chromium)
+                wide[f"{name}@{width}"] = _overflow(chromium)
+                _screenshot(
+                    chromium, f"{name}-{width}x{height}{'-dark' if scheme == 'dark' else ''}"
+                )
     assert {page: px for page, px in wide.items() if px > 0} == {}
     # The measurement itself sees a page that is too wide.
     chromium.execute_script(
@@ -280,7 +292,7 @@ def test_it_stacks_table_rows_as_cards_on_a_phone_and_keeps_tables_on_a_laptop(
         "search": ["search-results"],
         "label-sets": ["label-set-list"],
         "label-set": ["import-list", "version-list"],
-        "moderator": ["pairs-table", "per-day-table"],
+        "moderator": ["pairs-table"],
         "history": ["history"],
         "bulk-confirm": ["bulk-memes"],
     }
@@ -297,7 +309,7 @@ def test_it_stacks_table_rows_as_cards_on_a_phone_and_keeps_tables_on_a_laptop(
             else:
                 chromium.get(live_server.url + urls[name])
                 _ready(chromium)
-            found[f"{name}@{width}"] = chromium.execute_script(TABLE_LAYOUT, width < 600, MATRICES)
+            found[f"{name}@{width}"] = chromium.execute_script(TABLE_LAYOUT, width < 600, GRIDS)
     expected = {f"{name}@{width}": [ids, []] for name, ids in tables.items() for width, _ in SIZES}
     assert found == expected
 
@@ -423,7 +435,6 @@ def test_dark_mode_follows_the_system_setting(chromium, live_server):
     chromium.get(live_server.url + reverse("moderation:dashboard"))
     _ready(chromium)
     assert chromium.execute_script(background) == "rgb(18, 20, 23)"
-    _screenshot(chromium, "dashboard-dark-1366x900")
     chromium.execute_cdp_cmd(
         "Emulation.setEmulatedMedia",
         {"features": [{"name": "prefers-color-scheme", "value": "light"}]},
