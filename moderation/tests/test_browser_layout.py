@@ -326,6 +326,53 @@ def test_it_stacks_table_rows_as_cards_on_a_phone_and_keeps_tables_on_a_laptop(
     assert select.size["height"] >= 44 and select.size["width"] >= 44
 
 
+# The controls a moderator taps on a phone (links inside running text are exempt, as in
+# WCAG 2.5.8); a checkbox counts by the label around it.
+ACTIONS = (
+    ".mod-nav a, .mod-nav select, .filters input, .filters select, .filters button,"
+    " .filters a, .actions button, .actions select, .actions .button,"
+    " .actions input[type=checkbox], main table a, main table button, main table summary,"
+    " #undo-link, #reopen"
+)
+SMALL_TARGETS = """
+const small = [];
+document.querySelectorAll(arguments[0]).forEach(function (el) {
+  const target = el.type === "checkbox" ? el.closest("label") || el : el;
+  const box = target.getBoundingClientRect();
+  if (box.width && box.height < 44) {
+    small.push(el.tagName + " " + (el.id || el.name || el.textContent.trim().slice(0, 30))
+      + ": " + Math.round(box.height) + " px");
+  }
+});
+return small;
+"""
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_it_gives_every_control_a_44_px_tap_target_on_a_phone(chromium, live_server):
+    _, memes = _data()
+    _viewport(chromium, 390, 844)
+    _log_in(chromium, live_server, "kim")
+    small = {}
+    for name, url in _pages(memes).items():
+        chromium.get(live_server.url + url)
+        _ready(chromium)
+        # Folded filters have no size; open them to measure what they hold.
+        chromium.execute_script("document.querySelectorAll('details').forEach(d => d.open = true)")
+        small[name] = chromium.execute_script(SMALL_TARGETS, ACTIONS)
+    # After a decision the review page offers its undo.
+    chromium.get(live_server.url + _pages(memes)["review"])
+    _ready(chromium)
+    chromium.find_element(By.CSS_SELECTOR, "label[for=label-2]").click()
+    chromium.find_element(By.CSS_SELECTOR, ".review .actions button[type=submit]").click()
+    WebDriverWait(chromium, 10).until(lambda d: d.find_elements(By.ID, "undo-link"))
+    small["after a decision"] = chromium.execute_script(SMALL_TARGETS, ACTIONS)
+    assert {page: found for page, found in small.items() if found} == {}
+    # The measurement sees a small control.
+    chromium.execute_script("document.getElementById('undo-link').style.minHeight = '0'")
+    assert chromium.execute_script(SMALL_TARGETS, "#undo-link")
+
+
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_403_page_fits_a_phone(chromium, live_server):
     _, memes = _data()
