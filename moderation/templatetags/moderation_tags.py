@@ -31,3 +31,9 @@ def percent(value) -> str:
     if value is None:
         return "—"
     return f"{100 * float(value):.1f}%"
+
+
+@register.filter
+def zipped(first, second) -> list[tuple]:
+    """Pairs of two lists side by side, e.g. each count with its column's name."""
+    return list(zip(first, second, strict=True))

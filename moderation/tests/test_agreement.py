@@ -124,7 +124,10 @@ def test_the_dashboard_shows_moderator_agreement(mod_client, raters, sentiment, 
     assert 'id="agreement-items">5<' in html
     assert 'id="fleiss-kappa">0.444<' in html
     assert 'id="gwet-ac1">0.487<' in html
-    assert '<td>rater1</td><td>rater2</td><td class="num">5</td>' in html
+    assert (
+        '<td data-label="Moderator">rater1</td><td data-label="Moderator">rater2</td>'
+        '<td class="num" data-label="Memes both rated">5</td>'
+    ) in html
     assert "0.545" in html  # Cohen's kappa of rater1 and rater2
 
 

@@ -107,7 +107,9 @@ def test_the_page_shows_the_numbers(mod_client, labelled, version):
     assert 'id="agreement-f1">0.667' in html
     assert 'id="waiting-count">6<' in html
     assert "sentiment-test-v1" in html
-    assert '<td class="num">0.710</td>' in html  # the version's own accuracy metric
+    assert (
+        '<td class="num" data-label="Accuracy">0.710</td>' in html
+    )  # the version's own accuracy metric
     assert "Model said <strong>positive</strong>" in html
     assert reverse("moderation:confusion_plot") in html
     assert reverse("moderation:reliability_plot") in html

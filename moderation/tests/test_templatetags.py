@@ -1,4 +1,4 @@
-from moderation.templatetags.moderation_tags import metric, percent, without
+from moderation.templatetags.moderation_tags import metric, percent, without, zipped
 
 
 def test_it_formats_metrics_compactly():
@@ -16,3 +16,7 @@ def test_it_formats_percentages():
 def test_it_leaves_out_the_named_keys():
     assert without({"accuracy": 1, "loss": 2, "auroc": 3}, "accuracy,auroc") == [("loss", 2)]
     assert without("not a dict", "x") == []
+
+
+def test_it_pairs_each_value_with_its_column():
+    assert zipped(["kim", "lee"], [3, 0]) == [("kim", 3), ("lee", 0)]
