@@ -21,6 +21,7 @@ Training only: imports scikit-learn (and TensorFlow for the Keras head).
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -397,6 +398,42 @@ def fit_candidate(name: str, rows: Rows, k: int, config: SelectionConfig):
         return fit_linear(name, rows, k, config.seed)
 
 
+def _fit_and_score(name: str, train: Rows, test: Rows | None, k: int, config: SelectionConfig):
+    fitted = fit_candidate(name, train, k, config)
+    return fitted, (None if test is None else fitted.logits(test))
+
+
+def fit_in_two_lanes(jobs: list[tuple], k: int, config: SelectionConfig):
+    """Fit `jobs` ((candidate, training rows, rows to score or None) each), in order.
+
+    Yields (fitted candidate, its logits on the rows to score or None) per job.
+
+    The Keras head trains in one thread while the linear candidates fit in the other: the
+    machine has two cores and both libraries release the GIL in their numeric kernels. One
+    lane each keeps TensorFlow's global state (seeds, determinism) on one thread. Results
+    are yielded on the caller's thread, so progress callbacks (which may write to a
+    database) never run on a worker thread.
+    """
+    if len({job[0] == "keras_fusion" for job in jobs}) < 2:  # one lane: nothing to overlap
+        for name, train, test in jobs:
+            yield _fit_and_score(name, train, test, k, config)
+        return
+    lanes = {
+        True: ThreadPoolExecutor(max_workers=1, thread_name_prefix="fit-keras"),
+        False: ThreadPoolExecutor(max_workers=1, thread_name_prefix="fit-linear"),
+    }
+    try:
+        futures = [
+            lanes[name == "keras_fusion"].submit(_fit_and_score, name, train, test, k, config)
+            for name, train, test in jobs
+        ]
+        for future in futures:
+            yield future.result()
+    finally:
+        for lane in lanes.values():
+            lane.shutdown(cancel_futures=True)
+
+
 def fit_meta(features: np.ndarray, y: np.ndarray, k: int, seed: int) -> _Linear:
     model = _logreg(features, y, 1.0, seed)
     coef, intercept = _coef(model, features.shape[1], k)
@@ -510,18 +547,18 @@ def select(rows: Rows, k: int, config: SelectionConfig = SelectionConfig(), prog
     scores: dict[str, list[dict]] = {name: [] for name in names}
     fold_of = np.zeros(n_served, dtype=int)
     params: dict[str, list] = {name: [] for name in names}
+    jobs, tests = [], []
     for f, (train_rows, test_rows) in enumerate(folds):
         fold_of[[position[r] for r in test_rows]] = f
         train, test = rows.take(train_rows), rows.take(test_rows)
-        for name in names:
-            fitted = fit_candidate(name, train, k, config)
-            z = fitted.logits(test)
-            oof[name][[position[r] for r in test_rows]] = z
-            scores[name].append(_fold_scores(test.y, z, k))
-            params[name].append(fitted.params)
-            progress(
-                "cross-validation", f * len(names) + names.index(name) + 1, len(folds) * len(names)
-            )
+        jobs += [(name, train, test) for name in names]
+        tests += [test_rows] * len(names)
+    fits = zip(jobs, tests, fit_in_two_lanes(jobs, k, config), strict=True)
+    for done, ((name, _train, test), test_rows, (fitted, z)) in enumerate(fits, start=1):
+        oof[name][[position[r] for r in test_rows]] = z
+        scores[name].append(_fold_scores(test.y, z, k))
+        params[name].append(fitted.params)
+        progress("cross-validation", done, len(jobs))
     for name in names:
         report["candidates"][name] = {**_summarise(scores[name]), "params_per_fold": params[name]}
 
@@ -560,9 +597,9 @@ def select(rows: Rows, k: int, config: SelectionConfig = SelectionConfig(), prog
     report["why"] = _why(ranked, report["candidates"])
     progress("fitting the chosen model", 0, 1)
     if chosen == "stack":
-        fitted = fit_stack(
-            {b: fit_candidate(b, rows, k, config) for b in bases}, oof, y_served, k, config.seed
-        )
+        lanes = fit_in_two_lanes([(b, rows, None) for b in bases], k, config)
+        fitted_bases = {b: fitted for b, (fitted, _) in zip(bases, lanes, strict=True)}
+        fitted = fit_stack(fitted_bases, oof, y_served, k, config.seed)
     else:
         fitted = fit_candidate(chosen, rows, k, config)
     progress("fitting the chosen model", 1, 1)
