@@ -9,8 +9,8 @@ from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquer
 # would overflow). Re-exported for the serializers' bounds.
 from classifier.converters import MAX_ID
 from classifier.models import LabelSet, Meme, ModelVersion, Prediction
+from classifier.selectors import label_set_get, memes_with_prediction
 from moderation.models import LabelCorrection, SecondReview
-from moderation.selectors.queue import label_set_get, memes_with_prediction
 
 ORDER_CREATED = "created"
 ORDER_UNCERTAINTY = "uncertainty"

@@ -4,12 +4,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from classifier.selectors import label_set_list
 from moderation import plots
 from moderation.autodecisions import auto_summary
 from moderation.learning.promotion import may_promote
 from moderation.learning.readiness import retrain_blocker
 from moderation.selectors import agreement, dashboard
-from moderation.selectors.queue import label_set_list, queue_sizes
+from moderation.selectors.queue import queue_sizes
 from moderation.views.common import label_set_from_request, moderator_required
 
 

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from classifier.models import Meme
 from classifier.reposts import selectors as reposts
+from classifier.selectors import label_set_list
 from moderation.autodecisions import auto_decision_for
 from moderation.forms import DecisionForm
 from moderation.models import LabelCorrection
@@ -23,7 +24,7 @@ from moderation.selectors.memes import (
     meme_latest_text_correction,
     meme_lease,
 )
-from moderation.selectors.queue import label_set_list, queue_candidates, queue_size
+from moderation.selectors.queue import queue_candidates, queue_size
 from moderation.services import (
     LeaseHeldError,
     StaleReviewError,
