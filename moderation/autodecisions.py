@@ -15,6 +15,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from classifier.models import AutoDecision, LabelSet, ModelVersion, Prediction
+from classifier.selectors import model_version_active
 from classifier.webhooks.services import webhook_event_emit
 from ml.decisions import threshold_for_precision, wilson_interval
 from moderation.models import LabelCorrection
@@ -55,7 +56,7 @@ def checked_predictions(*, label_set: LabelSet, version: ModelVersion) -> list[t
 def auto_threshold_refresh(*, label_set: LabelSet) -> LabelSet:
     """Derive the threshold for the active version from the human-checked predictions."""
     label_set = LabelSet.objects.select_for_update().get(pk=label_set.pk)
-    version = ModelVersion.objects.filter(label_set=label_set, is_active=True).first()
+    version = model_version_active(label_set=label_set)
     threshold, evidence = None, {}
     if label_set.auto_target_precision is not None and version is not None:
         pairs = checked_predictions(label_set=label_set, version=version)

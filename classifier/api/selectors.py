@@ -10,9 +10,9 @@ from django.db.models import F, Prefetch, Q, QuerySet
 # would overflow). Re-exported for the serializers' bounds.
 from classifier.converters import MAX_ID
 from classifier.extensions import meme_extensions
-from classifier.models import LabelSet, Meme, ModelVersion, Prediction
+from classifier.models import LabelSet, Meme, ModelVersion
 from classifier.reposts.selectors import meme_reposts
-from classifier.selectors import label_set_get, memes_with_prediction
+from classifier.selectors import label_set_get, memes_prefetch_predictions, memes_with_prediction
 
 ORDER_CREATED = "created"
 ORDER_UNCERTAINTY = "uncertainty"
@@ -85,15 +85,7 @@ def _ordered(queryset: QuerySet[Meme], ordering: str, *, has_predictions: bool) 
 
 def memes_with_details(queryset: QuerySet[Meme]) -> QuerySet[Meme]:
     """Fetch, in a fixed number of queries, everything MemeSerializer shows."""
-    queryset = queryset.select_related("uploader").prefetch_related(
-        Prefetch(
-            "predictions",
-            # auto_decision (a reverse one-to-one) joined here: one query for all of them.
-            queryset=Prediction.objects.select_related(
-                "label_set", "model_version", "auto_decision"
-            ).order_by("-created_at", "-id"),
-        ),
-    )
+    queryset = memes_prefetch_predictions(queryset.select_related("uploader"))
     for extension in meme_extensions():
         queryset = extension.with_details(queryset)
     return queryset
@@ -124,14 +116,6 @@ def meme_detail_context(*, user, meme: Meme) -> dict:
     return context
 
 
-def meme_latest_predictions(meme: Meme) -> list[Prediction]:
-    """The newest prediction per label set, from the prefetched rows, by label set name."""
-    latest: dict[int, Prediction] = {}
-    for prediction in meme.predictions.all():
-        latest.setdefault(prediction.label_set_id, prediction)
-    return sorted(latest.values(), key=lambda p: p.label_set.name)
-
-
 def label_sets() -> QuerySet[LabelSet]:
     """Every label set, with its active version (if any) in `active_versions`."""
     active = ModelVersion.objects.filter(is_active=True)
@@ -151,11 +135,3 @@ def model_version_get(*, model_version_id: int) -> ModelVersion:
     if not 0 < model_version_id <= MAX_ID:
         raise ModelVersion.DoesNotExist
     return model_versions().get(pk=model_version_id)
-
-
-def model_versions_active_for(*, label_set: LabelSet | None) -> list[ModelVersion]:
-    """The active version of `label_set`, or of every label set when None."""
-    queryset = ModelVersion.objects.filter(is_active=True).select_related("label_set")
-    if label_set is not None:
-        queryset = queryset.filter(label_set=label_set)
-    return list(queryset.order_by("label_set__name"))

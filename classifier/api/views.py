@@ -13,12 +13,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from classifier import selectors as classifier_selectors
 from classifier import services
 from classifier.api import errors, selectors, serializers
-from classifier.api.errors import ClassificationFailed, ClassifierUnavailable
+from classifier.api.errors import ClassificationFailed, ModelUnavailable
 from classifier.api.parsers import LimitedJSONParser
 from classifier.api.uploads import LimitedMultiPartParser
-from classifier.ml_bridge import ClassifierUnavailable as BridgeUnavailable
+from classifier.ml_bridge import ClassifierUnavailable
 from classifier.models import LabelSet, Meme, ModelVersion
 
 logger = logging.getLogger(__name__)
@@ -247,11 +248,11 @@ class ClassifyView(APIView):
         body = serializers.ClassifyRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         image = body.validated_data["image"]
-        versions = selectors.model_versions_active_for(
+        versions = classifier_selectors.model_versions_active(
             label_set=body.validated_data.get("label_set")
         )
         if not versions:
-            raise ClassifierUnavailable("No active model version to classify with.")
+            raise ModelUnavailable("No active model version to classify with.")
         try:
             outcome = services.image_classify(
                 image_bytes=image.data,
@@ -261,8 +262,8 @@ class ClassifyView(APIView):
         except services.ClassificationError as exc:
             # The sentence with its code; the detail (paths, library errors) is logged.
             logger.warning("classify request failed: %s", exc)
-            if isinstance(exc.__cause__, BridgeUnavailable):
-                raise ClassifierUnavailable(exc.public) from None
+            if isinstance(exc.__cause__, ClassifierUnavailable):
+                raise ModelUnavailable(exc.public) from None
             raise ClassificationFailed(exc.public) from None
         return Response(serializers.classify_result(outcome=outcome, image=image))
 

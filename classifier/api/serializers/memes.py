@@ -10,10 +10,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from classifier.api import selectors
 from classifier.extensions import meme_extensions
 from classifier.models import AutoDecision, Meme, Prediction
 from classifier.reposts.selectors import Reposts
+from classifier.selectors import meme_latest_predictions
 
 
 class WordEffectSerializer(serializers.Serializer):
@@ -202,7 +202,7 @@ class MemeSerializer(_ExtensibleMemeSerializer):
 
     @extend_schema_field(PredictionSerializer(many=True))
     def get_predictions(self, meme: Meme) -> list:
-        return PredictionSerializer(selectors.meme_latest_predictions(meme), many=True).data
+        return PredictionSerializer(meme_latest_predictions(meme=meme), many=True).data
 
 
 class RepostClusterSerializer(serializers.Serializer):
