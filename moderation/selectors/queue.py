@@ -19,9 +19,9 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from classifier.autodecisions.selectors import auto_decided_meme_ids
 from classifier.models import AutoDecision, LabelSet, Meme, MemeHash
 from classifier.selectors import label_set_list, memes_with_prediction
-from moderation.autodecisions import auto_decided_meme_ids
 from moderation.models import ReviewLease, ReviewSkip, SecondReview
 from moderation.selectors.agreement import second_reviews_open
 from moderation.selectors.memes import decided_meme_ids

@@ -8,10 +8,10 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDi
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from classifier.autodecisions.selectors import auto_decision_for
 from classifier.models import Meme
 from classifier.reposts import selectors as reposts
 from classifier.selectors import label_set_list
-from moderation.autodecisions import auto_decision_for
 from moderation.forms import DecisionForm
 from moderation.models import LabelCorrection
 from moderation.selectors import reposts as repost_labels
