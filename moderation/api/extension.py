@@ -10,6 +10,7 @@ from classifier.extensions import MemeExtension
 from classifier.models import user_sees_all_memes
 from moderation.api import selectors
 from moderation.api.serializers import CurrentTextField, HumanLabelsField, SuggestedLabelsField
+from moderation.selectors.memes import memes_with_current_text
 from moderation.selectors.reposts import meme_label_suggestions
 
 
@@ -64,7 +65,7 @@ class ModerationMemeExtension(MemeExtension):
         return queryset.filter(human_label=human_label, human_unusable=False)
 
     def with_details(self, queryset: QuerySet) -> QuerySet:
-        return selectors.memes_with_corrections(queryset)
+        return memes_with_current_text(selectors.memes_with_corrections(queryset))
 
     def context(self, *, user, memes: Sequence) -> dict:
         return {"blind": selectors.blind_human_labels(user=user, memes=memes)}

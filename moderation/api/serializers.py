@@ -67,18 +67,14 @@ class HumanLabelsField(serializers.Field):
 
 
 @extend_schema_field(OpenApiTypes.STR)
-class CurrentTextField(serializers.Field):
-    """The moderators' latest text, else the OCR text (as the review page shows it)."""
+class CurrentTextField(serializers.ReadOnlyField):
+    """The moderators' latest text, else the OCR text (as the review page shows it).
+
+    Annotated by moderation.selectors.memes.memes_with_current_text, the one reader of it.
+    """
 
     def __init__(self, **kwargs):
-        super().__init__(source="*", read_only=True, **kwargs)
-
-    def to_representation(self, meme) -> str:
-        # The corrections are prefetched newest first (selectors.memes_with_corrections).
-        for correction in meme.corrections.all():
-            if correction.text_changed:
-                return correction.new_text
-        return meme.ocr_text or ""
+        super().__init__(source="current_text", **kwargs)
 
 
 @extend_schema_field(SuggestedLabelSerializer(many=True))
