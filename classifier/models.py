@@ -25,7 +25,8 @@ class LabelSet(models.Model):
     )
     # Automatic decisions: a moderator sets the precision they must reach; the
     # threshold is derived from human-confirmed predictions of the model version
-    # named below (moderation.autodecisions) and applies to that version only.
+    # named below (moderation.autodecisions) and applies to that version only. The feature:
+    # classifier/autodecisions/.
     auto_target_precision = models.FloatField(
         null=True, blank=True, help_text="e.g. 0.98; empty turns automatic decisions off."
     )
@@ -251,30 +252,9 @@ class MemeHash(models.Model):
         return f"hash of meme {self.meme_id} (cluster {self.cluster_id})"
 
 
-class AutoDecision(models.Model):
-    """A prediction confident enough to stand without a human (see LabelSet.auto_*).
-
-    Never a human label: training ignores it. Reversible: a reverted one sends the
-    meme back to the review queue. An audit one stays in the queue so moderators
-    check a random sample, which measures the automatic decisions' precision.
-    """
-
-    prediction = models.OneToOneField(
-        Prediction, on_delete=models.CASCADE, related_name="auto_decision"
-    )
-    threshold = models.FloatField()
-    audit = models.BooleanField(default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    reverted_at = models.DateTimeField(null=True, blank=True)
-    reverted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-
-    def __str__(self) -> str:
-        return f"auto {self.prediction}"
-
-
-# Webhook models live in their own package; importing them here registers them with the app.
+# Automatic decisions and webhooks live in packages of their own; importing their models
+# here registers them with the app.
+from classifier.autodecisions.models import AutoDecision  # noqa: E402, F401
 from classifier.webhooks.models import (  # noqa: E402, F401
     WebhookDelivery,
     WebhookEvent,

@@ -1,6 +1,5 @@
 """Writes for the classifier app: creating memes, classifying them, model versions."""
 
-import hashlib
 import logging
 import math
 import time
@@ -15,8 +14,8 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from classifier import metrics, ml_bridge, selectors
+from classifier.autodecisions.services import auto_decision_apply
 from classifier.models import (
-    AutoDecision,
     LabelSet,
     Meme,
     ModelVersion,
@@ -446,44 +445,6 @@ def _meme_store_result(meme: Meme, outcome: ImageResult) -> Meme:
     )
     webhook_event_emit(type="meme.classified", meme_id=meme.pk)
     return meme
-
-
-def auto_decision_apply(*, prediction: Prediction) -> AutoDecision | None:
-    """Let a prediction stand without a human when its label set's threshold allows.
-
-    The threshold applies only to the model version it was derived for. A
-    deterministic share of the decisions (by a hash of the image) is marked for
-    audit, so the queue still shows moderators a sample of them.
-    """
-    label_set = prediction.label_set
-    if (
-        label_set.auto_threshold is None
-        or label_set.auto_threshold_version_id != prediction.model_version_id
-        or prediction.confidence < label_set.auto_threshold
-    ):
-        return None
-    draw = hashlib.sha256(f"audit:{label_set.name}:{prediction.meme.sha256}".encode()).hexdigest()
-    audit = int(draw[:8], 16) / 2**32 < label_set.auto_audit_rate
-    decision = AutoDecision.objects.create(
-        prediction=prediction, threshold=label_set.auto_threshold, audit=audit
-    )
-    webhook_event_emit(
-        type="meme.auto_decided",
-        meme_id=prediction.meme_id,
-        details=_auto_decision_details(decision),
-    )
-    return decision
-
-
-def _auto_decision_details(decision: AutoDecision) -> dict:
-    prediction = decision.prediction
-    return {
-        "label_set": prediction.label_set.name,
-        "label": prediction.label,
-        "confidence": prediction.confidence,
-        "threshold": decision.threshold,
-        "audit": decision.audit,
-    }
 
 
 def probability_stats(probabilities: dict[str, float]) -> tuple[float, float, float]:

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from classifier import selectors, services
 from classifier.api.throttling import throttle_wait
+from classifier.extensions import meme_extensions
 from classifier.forms import MemeUploadForm
 from classifier.models import Meme, user_sees_all_memes
 from classifier.reposts import selectors as reposts
@@ -164,17 +165,19 @@ def _can_see(request, meme: Meme) -> bool:
 
 
 def _detail_context(request, meme: Meme) -> dict:
-    moderator = user_sees_all_memes(request.user)
-    return {
+    context = {
         "meme": meme,
         "predictions": selectors.meme_latest_predictions(meme=meme),
         "reposts": reposts.meme_reposts(
             meme=meme, limit=8, user=request.user, session_meme_ids=_session_memes(request)
         ),
-        # Drawn from other users' memes and moderators' decisions: a moderation aid.
-        "suggestions": reposts.meme_label_suggestions(meme=meme) if moderator else [],
+        "suggestions": [],
         "can_retry": meme.status == Meme.Status.FAILED and _may_retry(request.user, meme),
     }
+    # Moderation adds its part (repost label suggestions) through classifier/extensions.py.
+    for extension in meme_extensions():
+        context.update(extension.page_context(user=request.user, meme=meme))
+    return context
 
 
 @upload_access

@@ -17,7 +17,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import GaugeMetricFamily
 
 from classifier import metrics
-from classifier.models import Meme, ModelVersion
+from classifier.models import Meme
+from classifier.selectors import model_versions_active
 
 _METRICS_PATH = "/metrics"
 
@@ -50,8 +51,7 @@ class DatabaseCollector:
             "The active model version of each label set (always 1).",
             labels=["label_set", "version"],
         )
-        active = ModelVersion.objects.filter(is_active=True).select_related("label_set")
-        for version in active:
+        for version in model_versions_active():
             info.add_metric([version.label_set.name, version.version], 1)
         yield info
 

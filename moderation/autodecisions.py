@@ -1,9 +1,10 @@
-"""Calibrated automatic decisions: derive the threshold, audit a sample, measure precision.
+"""Automatic decisions, the human side: derive the threshold, measure the audits' precision.
 
-The classifier marks a prediction as an automatic decision when its label set's
-threshold allows (classifier.services.auto_decision_apply). This module owns the
-human side: the threshold comes from predictions moderators have checked, and
-the audits moderators review give the live estimate of the decisions' precision.
+The feature lives in classifier/autodecisions/ (its package docstring maps every part).
+The classifier marks a prediction as an automatic decision when its label set's threshold
+allows (classifier.autodecisions.services.auto_decision_apply). This module owns what
+needs human labels: the threshold comes from predictions moderators have checked, and the
+audits moderators review give the live estimate of the decisions' precision.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from classifier.models import AutoDecision, LabelSet, ModelVersion, Prediction
-from classifier.webhooks.services import webhook_event_emit
+from classifier.selectors import model_version_active
 from ml.decisions import threshold_for_precision, wilson_interval
 from moderation.models import LabelCorrection
 from moderation.selectors.memes import human_labels
@@ -55,7 +56,7 @@ def checked_predictions(*, label_set: LabelSet, version: ModelVersion) -> list[t
 def auto_threshold_refresh(*, label_set: LabelSet) -> LabelSet:
     """Derive the threshold for the active version from the human-checked predictions."""
     label_set = LabelSet.objects.select_for_update().get(pk=label_set.pk)
-    version = ModelVersion.objects.filter(label_set=label_set, is_active=True).first()
+    version = model_version_active(label_set=label_set)
     threshold, evidence = None, {}
     if label_set.auto_target_precision is not None and version is not None:
         pairs = checked_predictions(label_set=label_set, version=version)
@@ -70,26 +71,6 @@ def auto_threshold_refresh(*, label_set: LabelSet) -> LabelSet:
         update_fields=["auto_threshold", "auto_threshold_version", "auto_threshold_evidence"]
     )
     return label_set
-
-
-@transaction.atomic
-def auto_decision_revert(*, decision: AutoDecision, moderator) -> AutoDecision:
-    """Undo an automatic decision: the meme goes back to the review queue."""
-    if decision.reverted_at is None:
-        decision.reverted_at = timezone.now()
-        decision.reverted_by = moderator
-        decision.save(update_fields=["reverted_at", "reverted_by"])
-        prediction = decision.prediction
-        webhook_event_emit(
-            type="meme.auto_reverted",
-            meme_id=prediction.meme_id,
-            details={
-                "label_set": prediction.label_set.name,
-                "label": prediction.label,
-                "moderator": getattr(moderator, "username", None),
-            },
-        )
-    return decision
 
 
 @dataclass(frozen=True)
@@ -146,14 +127,3 @@ def auto_summary(*, label_set: LabelSet) -> AutoSummary:
         precision=agreed / reviewed if reviewed else None,
         interval=wilson_interval(agreed, reviewed) if reviewed else None,
     )
-
-
-def auto_decision_for(*, prediction: Prediction) -> AutoDecision | None:
-    return AutoDecision.objects.filter(prediction=prediction).first()
-
-
-def auto_decided_meme_ids(*, label_set: LabelSet):
-    """Memes an automatic decision settles (not reverted, not drawn for audit): not queued."""
-    return AutoDecision.objects.filter(
-        prediction__label_set=label_set, reverted_at__isnull=True, audit=False
-    ).values("prediction__meme_id")

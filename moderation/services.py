@@ -312,15 +312,34 @@ def corrections_cluster_apply(
 
 @transaction.atomic
 def review_decide(
-    *, apply_to_cluster: bool = False, **decision
+    *,
+    meme: Meme,
+    label_set: LabelSet,
+    moderator,
+    new_label: str = "",
+    unusable: bool = False,
+    new_text: str | None = None,
+    seen_correction_id: int | None = None,
+    seen_text_correction_id: int | None = None,
+    apply_to_cluster: bool = False,
 ) -> tuple[LabelCorrection, BulkResult | None]:
-    """Record a review page decision, and with `apply_to_cluster` copy it to the reposts."""
-    correction = correction_create(**decision)
+    """Record a review page decision, and with `apply_to_cluster` copy it to the reposts.
+
+    The decision is checked for staleness against `seen_*` (see correction_create).
+    """
+    correction = correction_create(
+        meme=meme,
+        label_set=label_set,
+        moderator=moderator,
+        new_label=new_label,
+        unusable=unusable,
+        new_text=new_text,
+        seen_correction_id=seen_correction_id,
+        seen_text_correction_id=seen_text_correction_id,
+    )
     if not apply_to_cluster:
         return correction, None
-    return correction, corrections_cluster_apply(
-        correction=correction, moderator=decision["moderator"]
-    )
+    return correction, corrections_cluster_apply(correction=correction, moderator=moderator)
 
 
 class UndoRefusedError(Exception):

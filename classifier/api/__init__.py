@@ -1,5 +1,6 @@
-"""The REST API (/api/v1/): thin views over the classifier's and moderation's services.
+"""Classifier's REST API (/api/v1/): thin views over the classifier's services and selectors.
 
-It sits on top of both apps, like the site's URLconf does: classifier's models, services
-and selectors never import moderation; only this package does, for corrections.
+Moderation serves its own endpoints from moderation/api/ under the same namespace, and adds
+its fields to the memes served here through classifier/extensions.py; this package never
+imports moderation (classifier/tests/test_one_way.py).
 """

@@ -93,7 +93,9 @@ class ClassificationFailed(ApiError):
     default_code = "classification_failed"
 
 
-class ClassifierUnavailable(ApiError):
+# Not ml_bridge.ClassifierUnavailable (the bridge failing to load a model): the API's 503,
+# whose code `classifier_unavailable` is part of the contract.
+class ModelUnavailable(ApiError):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = "No model is available to classify with."
     default_code = "classifier_unavailable"

@@ -1,35 +1,21 @@
-"""Mounted at /api/: the versioned endpoints under v1/, the schema and its docs beside them."""
+"""Classifier's API routes: its v1/ endpoints, the schema and its docs, the JSON 404.
 
-from django.urls import include, path, re_path
+memesense_site/urls.py assembles them with moderation's (moderation/api/urls.py) under the
+`api` namespace.
+"""
+
+from django.urls import path, re_path
 
 import classifier.converters  # noqa: F401 (registers the <id:...> converter used below)
 from classifier.api import views
 from classifier.webhooks import api as webhooks
 
-app_name = "api"
-
 v1 = [
     path("memes/", views.MemeListCreateView.as_view(), name="meme-list"),
     path("memes/<id:meme_id>/", views.MemeDetailView.as_view(), name="meme-detail"),
     path("memes/<id:meme_id>/retry/", views.MemeRetryView.as_view(), name="meme-retry"),
-    path(
-        "memes/<id:meme_id>/corrections/",
-        views.MemeCorrectionView.as_view(),
-        name="meme-corrections",
-    ),
     path("label-sets/", views.LabelSetListView.as_view(), name="label-set-list"),
-    path(
-        "label-sets/<slug:name>/rollback/",
-        views.LabelSetRollbackView.as_view(),
-        name="label-set-rollback",
-    ),
-    path("agreement/", views.AgreementView.as_view(), name="agreement"),
     path("models/", views.ModelVersionListView.as_view(), name="model-list"),
-    path(
-        "models/<id:model_version_id>/promote/",
-        views.ModelVersionPromoteView.as_view(),
-        name="model-promote",
-    ),
     path("classify/", views.ClassifyView.as_view(), name="classify"),
     path("webhooks/", webhooks.SubscriptionListView.as_view(), name="webhook-list"),
     path(
@@ -54,11 +40,13 @@ v1 = [
     ),
 ]
 
-urlpatterns = [
-    path("v1/", include(v1)),
+# The schema and its docs; memesense_site/urls.py mounts them beside every app's v1 routes,
+# followed by `not_found`.
+docs = [
     path("schema/", views.SchemaView.as_view(), name="schema"),
     path("docs/", views.SwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", views.RedocView.as_view(url_name="api:schema"), name="redoc"),
-    # [\s\S], not `.`: a path with a newline in it must answer the JSON 404 too.
-    re_path(r"^[\s\S]*$", views.NotFoundView.as_view(), name="not-found"),
 ]
+
+# [\s\S], not `.`: a path with a newline in it must answer the JSON 404 too.
+not_found = re_path(r"^[\s\S]*$", views.NotFoundView.as_view(), name="not-found")

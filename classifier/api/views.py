@@ -7,56 +7,25 @@ from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework import generics, permissions, status
-from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.parsers import FormParser
+from rest_framework.exceptions import NotFound
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from classifier import selectors as classifier_selectors
 from classifier import services
 from classifier.api import errors, selectors, serializers
-from classifier.api.errors import ClassificationFailed, ClassifierUnavailable, Conflict
+from classifier.api.errors import ClassificationFailed, ModelUnavailable
 from classifier.api.parsers import LimitedJSONParser
-from classifier.api.services import NoLabelYet, api_correction_create
 from classifier.api.uploads import LimitedMultiPartParser
-from classifier.ml_bridge import ClassifierUnavailable as BridgeUnavailable
-from classifier.models import PROMOTE_PERMISSION, LabelSet, Meme, ModelVersion
-from moderation.learning.promotion import (
-    PromotionError,
-    PromotionNeedsConfirmation,
-    model_version_promote,
-    model_version_rollback,
-)
-from moderation.selectors.agreement import moderator_agreement
-from moderation.services import StaleReviewError
+from classifier.ml_bridge import ClassifierUnavailable
+from classifier.models import LabelSet, Meme, ModelVersion
 
 logger = logging.getLogger(__name__)
 
-MODERATE_PERMISSION = "moderation.moderate"
 
-
-class IsModerator(permissions.BasePermission):
-    message = "Only moderators (permission moderation.moderate) may do this."
-
-    def has_permission(self, request, view) -> bool:
-        return request.user.has_perm(MODERATE_PERMISSION)
-
-
-class ModeratorAPIView(APIView):
-    permission_classes = [permissions.IsAuthenticated, IsModerator]
-
-
-class CanPromote(permissions.BasePermission):
-    """The one promote/rollback permission, checked here as on every other door."""
-
-    message = f"Only users with the permission {PROMOTE_PERMISSION} may promote model versions."
-
-    def has_permission(self, request, view) -> bool:
-        return request.user.has_perm(PROMOTE_PERMISSION)
-
-
-def _meme_or_404(request: Request, meme_id: int) -> Meme:
+def meme_or_404(request: Request, meme_id: int) -> Meme:
     """The meme if the token's user may see it; someone else's answers 404 like no meme."""
     try:
         return selectors.meme_get(meme_id=meme_id, user=request.user)
@@ -65,8 +34,7 @@ def _meme_or_404(request: Request, meme_id: int) -> Meme:
 
 
 def _meme_context(request: Request, memes) -> dict:
-    blind = selectors.blind_human_labels(user=request.user, memes=memes)
-    return {"request": request, "blind": blind}
+    return {"request": request, **selectors.memes_context(user=request.user, memes=memes)}
 
 
 class MemeListCreateView(generics.GenericAPIView):
@@ -175,8 +143,9 @@ class MemeDetailView(generics.GenericAPIView):
         },
     )
     def get(self, request: Request, meme_id: int) -> Response:
-        meme = _meme_or_404(request, meme_id)
-        context = _meme_context(request, [meme])
+        meme = meme_or_404(request, meme_id)
+        context = {"request": request}
+        context.update(selectors.meme_detail_context(user=request.user, meme=meme))
         return Response(serializers.MemeDetailSerializer(meme, context=context).data)
 
 
@@ -198,7 +167,7 @@ class MemeRetryView(APIView):
         "than MEME_STALE_SECONDS, is queued again.",
     )
     def post(self, request: Request, meme_id: int) -> Response:
-        meme = _meme_or_404(request, meme_id)
+        meme = meme_or_404(request, meme_id)
         try:
             services.meme_retry(meme=meme, user=request.user)
         except services.RetryRefused as refused:
@@ -206,61 +175,6 @@ class MemeRetryView(APIView):
         meme = selectors.meme_get(meme_id=meme.pk, user=request.user)
         output = serializers.MemeSerializer(meme, context=_meme_context(request, [meme]))
         return Response(output.data, status=status.HTTP_202_ACCEPTED)
-
-
-class MemeCorrectionView(ModeratorAPIView):
-    parser_classes = [LimitedJSONParser, FormParser, LimitedMultiPartParser]
-
-    def max_upload_bytes(self) -> int:
-        return 256 * 1024  # no file here: room for a long corrected text
-
-    @extend_schema(
-        operation_id="memes_corrections_create",
-        summary="Correct a meme's label and/or text (moderators)",
-        request=serializers.CorrectionRequestSerializer,
-        responses={
-            201: serializers.CorrectionSerializer,
-            **errors.BAD_REQUEST,
-            **errors.UNAUTHENTICATED,
-            **errors.FORBIDDEN,
-            **errors.NOT_FOUND,
-            **errors.STALE,
-            413: errors.described("The body is larger than a correction can be (`too_large`)."),
-            415: errors.described("The body is not JSON or a form (`unsupported_media_type`)."),
-            **errors.THROTTLED,
-        },
-        description="Recorded in the same audit trail as the review page (source `api`). "
-        "Send `seen_correction_id` (and `seen_text_correction_id` with `text`) from the "
-        "meme's `human_labels` to be told (409) instead of overruling a decision made since.",
-    )
-    def post(self, request: Request, meme_id: int) -> Response:
-        meme = _meme_or_404(request, meme_id)
-        body = serializers.CorrectionRequestSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
-        try:
-            correction = api_correction_create(
-                meme=meme,
-                label_set=data["label_set"],
-                moderator=request.user,
-                label=data.get("label"),
-                unusable=data["unusable"],
-                text=data.get("text"),
-                seen_correction_id=data.get("seen_correction_id"),
-                seen_text_correction_id=data.get("seen_text_correction_id"),
-                check_stale=data["check_stale"],
-            )
-        except StaleReviewError as exc:
-            raise Conflict(
-                f"Meme {meme.pk} got another decision (correction {exc.latest.pk}) since the "
-                "one you saw.",
-                latest_correction_id=exc.latest.pk,
-            ) from None
-        except NoLabelYet as exc:
-            raise ValidationError({"label": str(exc)}) from None
-        return Response(
-            serializers.CorrectionSerializer(correction).data, status=status.HTTP_201_CREATED
-        )
 
 
 class LabelSetListView(generics.GenericAPIView):
@@ -279,32 +193,6 @@ class LabelSetListView(generics.GenericAPIView):
     )
     def get(self, request: Request) -> Response:
         return Response(self.get_serializer(selectors.label_sets(), many=True).data)
-
-
-class AgreementView(ModeratorAPIView):
-    @extend_schema(
-        operation_id="agreement_retrieve",
-        summary="Agreement between moderators: Cohen's and Fleiss' kappa, Gwet's AC1",
-        parameters=[serializers.AgreementQuerySerializer],
-        responses={
-            200: serializers.AgreementSerializer,
-            **errors.BAD_REQUEST,
-            **errors.UNAUTHENTICATED,
-            **errors.FORBIDDEN,
-            **errors.NOT_FOUND,
-            **errors.THROTTLED,
-        },
-        description="From each moderator's first decision on memes two or more moderators "
-        "decided (the blind second reviews of DOUBLE_REVIEW_RATE, and any other overlap).",
-    )
-    def get(self, request: Request) -> Response:
-        query = serializers.AgreementQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        label_set = selectors.label_set_for_filters(label_set=query.validated_data.get("label_set"))
-        if label_set is None:
-            raise NotFound("There is no label set yet.")
-        result = moderator_agreement(label_set=label_set)
-        return Response(serializers.AgreementSerializer(result).data)
 
 
 class ModelVersionListView(generics.GenericAPIView):
@@ -330,96 +218,6 @@ class ModelVersionListView(generics.GenericAPIView):
         versions = selectors.model_versions(label_set=query.validated_data.get("label_set"))
         page = self.paginate_queryset(versions)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
-
-def _promotion(action, *, confirmed: bool) -> Response:
-    """Run a promotion service and answer the way both promotion endpoints answer."""
-    try:
-        version = action(confirmed=confirmed)
-    except PromotionNeedsConfirmation as exc:
-        raise errors.GateNotApproved(
-            f'{exc.warning} Send {{"confirm": true}} to promote it anyway.'
-        ) from None
-    except PromotionError as exc:
-        raise errors.CannotPromote(str(exc)) from None
-    return Response(serializers.ModelVersionSerializer(version).data)
-
-
-PROMOTION_CONFLICT = errors.described(
-    "The model folder is missing or damaged, or there is no earlier version (`cannot_promote`); "
-    "or the promotion gate did not approve the version and `confirm` was not true "
-    "(`gate_not_approved`; the detail says why)."
-)
-PROMOTION_FORBIDDEN = errors.described(
-    f"The user lacks the permission {PROMOTE_PERMISSION} (`permission_denied`)."
-)
-
-# Promote and rollback answer alike: the version made active, or why not.
-PROMOTION_RESPONSES = {
-    200: serializers.ModelVersionSerializer,
-    **errors.BAD_REQUEST,
-    **errors.UNAUTHENTICATED,
-    403: PROMOTION_FORBIDDEN,
-    **errors.NOT_FOUND,
-    409: PROMOTION_CONFLICT,
-    **errors.THROTTLED,
-}
-
-
-class ModelVersionPromoteView(APIView):
-    permission_classes = [permissions.IsAuthenticated, CanPromote]
-
-    @extend_schema(
-        operation_id="models_promote",
-        summary="Make a model version the active one of its label set",
-        request=serializers.PromoteRequestSerializer,
-        responses=PROMOTION_RESPONSES,
-        description="Needs the permission `classifier.promote_modelversion` (superusers have "
-        "it). The version's folder is checked first (as `manage.py promote` does). A version "
-        'the promotion gate did not approve answers 409 with the reason unless `{"confirm": '
-        "true}` is sent. New classifications use it from the next task on; promoting the "
-        "active version again changes nothing but its activation time.",
-    )
-    def post(self, request: Request, model_version_id: int) -> Response:
-        body = serializers.PromoteRequestSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        try:
-            version = selectors.model_version_get(model_version_id=model_version_id)
-        except ModelVersion.DoesNotExist:
-            raise NotFound(f"No model version with id {model_version_id}.") from None
-
-        def promote(*, confirmed: bool) -> ModelVersion:
-            return model_version_promote(
-                model_version=version, user=request.user, confirmed=confirmed
-            )
-
-        return _promotion(promote, confirmed=body.validated_data["confirm"])
-
-
-class LabelSetRollbackView(APIView):
-    permission_classes = [permissions.IsAuthenticated, CanPromote]
-
-    @extend_schema(
-        operation_id="label_sets_rollback",
-        summary="Re-activate the version that was active before the current one",
-        request=serializers.PromoteRequestSerializer,
-        responses=PROMOTION_RESPONSES,
-        description="The same checks as promoting (`manage.py rollback` does the same); the "
-        "answer is the version made active again.",
-    )
-    def post(self, request: Request, name: str) -> Response:
-        body = serializers.PromoteRequestSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        label_set = selectors.label_sets().filter(name=name).first()
-        if label_set is None:
-            raise NotFound(f"No label set named {name!r}.")
-
-        def rollback(*, confirmed: bool) -> ModelVersion:
-            return model_version_rollback(
-                label_set=label_set, user=request.user, confirmed=confirmed
-            )
-
-        return _promotion(rollback, confirmed=body.validated_data["confirm"])
 
 
 class ClassifyView(APIView):
@@ -450,11 +248,11 @@ class ClassifyView(APIView):
         body = serializers.ClassifyRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         image = body.validated_data["image"]
-        versions = selectors.model_versions_active_for(
+        versions = classifier_selectors.model_versions_active(
             label_set=body.validated_data.get("label_set")
         )
         if not versions:
-            raise ClassifierUnavailable("No active model version to classify with.")
+            raise ModelUnavailable("No active model version to classify with.")
         try:
             outcome = services.image_classify(
                 image_bytes=image.data,
@@ -464,8 +262,8 @@ class ClassifyView(APIView):
         except services.ClassificationError as exc:
             # The sentence with its code; the detail (paths, library errors) is logged.
             logger.warning("classify request failed: %s", exc)
-            if isinstance(exc.__cause__, BridgeUnavailable):
-                raise ClassifierUnavailable(exc.public) from None
+            if isinstance(exc.__cause__, ClassifierUnavailable):
+                raise ModelUnavailable(exc.public) from None
             raise ClassificationFailed(exc.public) from None
         return Response(serializers.classify_result(outcome=outcome, image=image))
 

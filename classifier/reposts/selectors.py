@@ -1,11 +1,10 @@
-"""Reads about repost clusters: near-duplicate lookup, a meme's reposts, label suggestions."""
+"""Reads about repost clusters: near-duplicate lookup, a meme's reposts and cluster."""
 
-from collections import Counter
 from dataclasses import dataclass
 
-from django.db.models import Max, Q
+from django.db.models import Q
 
-from classifier.models import LabelSet, Meme, MemeHash
+from classifier.models import Meme, MemeHash
 from ml import near_duplicates as nd
 
 
@@ -81,69 +80,6 @@ def cluster_meme_ids(*, meme: Meme) -> list[int]:
         .order_by("meme_id")
         .values_list("meme_id", flat=True)
     )
-
-
-@dataclass(frozen=True)
-class Suggestion:
-    """The label moderators gave the other memes of a repost cluster."""
-
-    label_set: LabelSet
-    label: str
-    votes: int  # memes of the cluster whose standing human label is `label`
-    labelled: int  # memes of the cluster with a standing human label
-
-
-def _corrections():
-    # Human labels belong to the moderation app, which depends on this one; reach its
-    # model through the reverse relation instead of importing it.
-    return Meme._meta.get_field("corrections").related_model
-
-
-def meme_label_suggestions(*, meme: Meme) -> list[Suggestion]:
-    """Per label set, the majority standing human label of the meme's reposts.
-
-    Memes marked unusable do not vote; a tie goes to the most recent decision.
-    """
-    cluster_id = meme_cluster_id(meme=meme)
-    if cluster_id is None:
-        return []
-    corrections = _corrections()
-    latest_ids = (
-        corrections.objects.filter(meme__image_hash__cluster_id=cluster_id)
-        .exclude(meme=meme)
-        .values("meme_id", "label_set_id")
-        .annotate(latest=Max("id"))
-        .values("latest")
-    )
-    rows = (
-        corrections.objects.filter(id__in=latest_ids, unusable=False)
-        .exclude(new_label="")
-        .select_related("label_set")
-        .order_by("id")
-    )
-    votes: dict[int, Counter] = {}
-    last: dict[int, dict[str, int]] = {}
-    label_sets: dict[int, LabelSet] = {}
-    for row in rows:
-        if row.new_label not in row.label_set.classes:
-            continue
-        label_sets[row.label_set_id] = row.label_set
-        votes.setdefault(row.label_set_id, Counter())[row.new_label] += 1
-        last.setdefault(row.label_set_id, {})[row.new_label] = row.id
-    suggestions = []
-    for label_set_id, counter in votes.items():
-        label = max(counter, key=lambda lbl: (counter[lbl], last[label_set_id][lbl]))
-        suggestions.append(
-            Suggestion(label_sets[label_set_id], label, counter[label], sum(counter.values()))
-        )
-    return sorted(suggestions, key=lambda s: s.label_set.name)
-
-
-def meme_label_suggestion(*, meme: Meme, label_set: LabelSet) -> Suggestion | None:
-    for suggestion in meme_label_suggestions(meme=meme):
-        if suggestion.label_set.pk == label_set.pk:
-            return suggestion
-    return None
 
 
 def memes_unhashed():

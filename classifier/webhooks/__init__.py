@@ -4,10 +4,9 @@ Events are written in the same transaction as the change they report (an outbox)
 django-q2 task renders each one once and a delivery per subscription is sent by its own
 task, retried with backoff until it succeeds or runs out of attempts.
 
-Like classifier/api, this package renders memes in the API's own representation
-(classifier.api.serializers), so it sits beside the API on top of the domain: moderation
-calls `services.webhook_event_emit` for its events; nothing in classifier's models,
-services or selectors imports moderation.
+This package renders memes in the API's own representation (classifier.api.serializers,
+with the fields moderation adds through classifier/extensions.py): moderation calls
+`services.webhook_event_emit` for its events; nothing in classifier imports moderation.
 """
 
 EVENT_TYPES = (

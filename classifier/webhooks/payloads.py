@@ -26,7 +26,10 @@ def event_body(event: WebhookEvent) -> dict:
         except Meme.DoesNotExist:
             data["meme"] = {"id": event.meme_id, "deleted": True}
         else:
-            data["meme"] = serializers.MemeDetailSerializer(meme, context=context).data
+            details = api_selectors.meme_detail_context(user=None, meme=meme)
+            data["meme"] = serializers.MemeDetailSerializer(
+                meme, context={**context, **details}
+            ).data
     if event.model_version_id is not None:
         version = (
             ModelVersion.objects.select_related("label_set", "parent", "triggered_by")

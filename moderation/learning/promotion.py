@@ -14,6 +14,7 @@ from django.contrib.auth.models import AbstractBaseUser
 
 from classifier import ml_bridge
 from classifier.models import PROMOTE_PERMISSION, LabelSet, ModelVersion
+from classifier.selectors import model_version_active
 from classifier.services import model_version_activate
 from moderation.autodecisions import auto_threshold_refresh
 
@@ -85,7 +86,7 @@ def model_version_promote(
 
 def rollback_target(*, label_set: LabelSet) -> ModelVersion:
     """The version that was active before the current one (PromotionError when none)."""
-    current = ModelVersion.objects.filter(label_set=label_set, is_active=True).first()
+    current = model_version_active(label_set=label_set)
     previous = (
         ModelVersion.objects.filter(
             label_set=label_set, is_active=False, activated_at__isnull=False

@@ -28,6 +28,7 @@ from classifier.reposts.selectors import memes_cluster_ids
 from classifier.services import model_text, model_version_register
 from moderation.autodecisions import auto_threshold_refresh
 from moderation.learning.readiness import retrain_blocker
+from moderation.learning.versions import reclassify_enqueue
 from moderation.models import RetrainRun
 from moderation.selectors.memes import human_labels, memes_corrected_texts
 
@@ -370,7 +371,7 @@ def _retrain(run: RetrainRun, echo, progress_bars: bool) -> None:
     report, plots, new_probs = evaluate_on(model, train_part, gate_part, config)
     new_metrics = report["test"]
 
-    active = classifier_selectors.model_version_active(label_set=label_set.name)
+    active = classifier_selectors.model_version_active(label_set=label_set)
     active_probs = None
     if active is not None:
         active_probs = _active_probabilities(active, gate_part, classes, config, echo)
@@ -431,8 +432,6 @@ def _retrain(run: RetrainRun, echo, progress_bars: bool) -> None:
     clock.lap("saving and registering")
     echo(decision)
     if promote and settings.RECLASSIFY_AFTER_PROMOTION:
-        from moderation.learning.versions import reclassify_enqueue
-
         reclassify_enqueue(label_set=label_set)
 
 

@@ -7,13 +7,17 @@ from collections.abc import Callable
 from django_q.tasks import async_task
 
 from classifier import ml_bridge
-from classifier.models import LabelSet, Meme, ModelVersion, Prediction
+from classifier.models import LabelSet, Meme, Prediction
+from classifier.selectors import model_version_active
 from classifier.services import image_signals, model_text, probability_stats
-from moderation.learning.retrain import RetrainError
 from moderation.selectors.memes import decided_meme_ids, memes_corrected_texts
 
 RECLASSIFY_TASK = "moderation.tasks.reclassify_label_set"
 BATCH = 32
+
+
+class ReclassifyError(Exception):
+    """Nothing to reclassify with: the label set has no active model version."""
 
 
 def memes_without_human_label(*, label_set: LabelSet):
@@ -30,9 +34,9 @@ def reclassify(*, label_set: LabelSet, on_batch: Callable[[int, int], None] | No
     """
     import ml
 
-    version = ModelVersion.objects.filter(label_set=label_set, is_active=True).first()
+    version = model_version_active(label_set=label_set)
     if version is None:
-        raise RetrainError(f"{label_set.name} has no active model version")
+        raise ReclassifyError(f"{label_set.name} has no active model version")
     model = ml_bridge.load_model(label_set.name, version.artifact_path)
     memes = list(memes_without_human_label(label_set=label_set))
     texts = memes_corrected_texts(memes=memes)

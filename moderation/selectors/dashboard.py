@@ -9,15 +9,12 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from classifier.models import LabelSet, ModelVersion, Prediction
+from classifier.selectors import model_version_active
 from ml import metrics
 from moderation.models import LabelCorrection, RetrainRun
 from moderation.selectors.memes import human_labels
 
 RELIABILITY_BINS = metrics.RELIABILITY_BINS
-
-
-def active_model_version(*, label_set: LabelSet) -> ModelVersion | None:
-    return ModelVersion.objects.filter(label_set=label_set, is_active=True).first()
 
 
 def model_versions(*, label_set: LabelSet) -> QuerySet[ModelVersion]:
@@ -89,7 +86,7 @@ class Agreement:
 
 def model_agreement(*, label_set: LabelSet) -> Agreement | None:
     """How often the active model agrees with moderators since it went live."""
-    version = active_model_version(label_set=label_set)
+    version = model_version_active(label_set=label_set)
     if version is None:
         return None
     since = _activated_at(version)
@@ -158,7 +155,7 @@ def reliability(*, pairs: list[LabelPair], n_bins: int = RELIABILITY_BINS) -> Re
 
 def active_model_pairs(*, label_set: LabelSet) -> list[LabelPair]:
     """All human-decided memes the active model has a prediction for."""
-    version = active_model_version(label_set=label_set)
+    version = model_version_active(label_set=label_set)
     return [] if version is None else model_label_pairs(version=version)
 
 
@@ -209,7 +206,7 @@ def decisions_per_day(*, days: int = 14, now: dt.datetime | None = None) -> Deci
 def corrections_waiting_for_retrain(*, label_set: LabelSet) -> int:
     """Human labels newer than the model that would learn from them."""
     corrections = LabelCorrection.objects.filter(label_set=label_set)
-    version = active_model_version(label_set=label_set)
+    version = model_version_active(label_set=label_set)
     if version is not None:
         corrections = corrections.filter(created_at__gt=version.created_at)
     return corrections.count()

@@ -3,7 +3,8 @@
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Max, QuerySet
+from django.db.models import Max, OuterRef, QuerySet, Subquery, TextField, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from classifier.models import LabelSet, Meme, Prediction
@@ -40,12 +41,23 @@ def meme_latest_text_correction(*, meme: Meme) -> LabelCorrection | None:
     return LabelCorrection.objects.filter(meme=meme, text_changed=True).order_by("-id").first()
 
 
+def memes_with_current_text(queryset: QuerySet[Meme]) -> QuerySet[Meme]:
+    """Annotate `current_text`: the moderators' latest version of the text, else the OCR output.
+
+    Text is a property of the meme, so a fix in any label set counts.
+    """
+    latest = LabelCorrection.objects.filter(meme=OuterRef("pk"), text_changed=True).order_by("-id")
+    return queryset.annotate(
+        current_text=Coalesce(
+            Subquery(latest.values("new_text")[:1]), "ocr_text", Value(""), output_field=TextField()
+        )
+    )
+
+
 def meme_current_text(*, meme: Meme) -> str:
     """The moderators' latest version of the meme's text, else the OCR output."""
-    correction = meme_latest_text_correction(meme=meme)
-    if correction is not None:
-        return correction.new_text
-    return meme.ocr_text or ""
+    one = memes_with_current_text(Meme.objects.filter(pk=meme.pk))
+    return one.values_list("current_text", flat=True).get()
 
 
 def meme_lease(

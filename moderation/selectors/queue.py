@@ -9,7 +9,6 @@ from django.db.models import (
     Count,
     Exists,
     F,
-    FloatField,
     IntegerField,
     OuterRef,
     Q,
@@ -18,12 +17,11 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.fields.json import KT
-from django.db.models.functions import Cast
 from django.utils import timezone
 
-from classifier.models import AutoDecision, LabelSet, Meme, MemeHash, Prediction
-from moderation.autodecisions import auto_decided_meme_ids
+from classifier.autodecisions.selectors import auto_decided_meme_ids
+from classifier.models import AutoDecision, LabelSet, Meme, MemeHash
+from classifier.selectors import label_set_list, memes_with_prediction
 from moderation.models import ReviewLease, ReviewSkip, SecondReview
 from moderation.selectors.agreement import second_reviews_open
 from moderation.selectors.memes import decided_meme_ids
@@ -86,50 +84,6 @@ class QueueFilters:
 
 def skip_window() -> dt.timedelta:
     return dt.timedelta(seconds=settings.MODERATION_SKIP_SECONDS)
-
-
-def label_set_list() -> QuerySet[LabelSet]:
-    return LabelSet.objects.order_by("name")
-
-
-def label_set_get(*, name: str | None) -> LabelSet | None:
-    """Return the named label set, or the default one when no name is given."""
-    label_sets = label_set_list()
-    if name:
-        return label_sets.filter(name=name).first()
-    default = settings.MODERATION_DEFAULT_LABEL_SET
-    return label_sets.filter(name=default).first() or label_sets.first()
-
-
-def _latest_prediction(label_set: LabelSet) -> QuerySet[Prediction]:
-    return Prediction.objects.filter(meme=OuterRef("pk"), label_set=label_set).order_by(
-        "-created_at", "-id"
-    )
-
-
-def memes_with_prediction(
-    *, label_set: LabelSet, queryset: QuerySet[Meme] | None = None
-) -> QuerySet[Meme]:
-    """Annotate memes with their latest prediction for the label set (pred_*)."""
-    latest = _latest_prediction(label_set)
-    queryset = Meme.objects.all() if queryset is None else queryset
-    queryset = queryset.annotate(
-        pred_id=Subquery(latest.values("id")[:1]),
-        pred_label=Subquery(latest.values("label")[:1]),
-        pred_confidence=Subquery(latest.values("confidence")[:1]),
-        pred_margin=Subquery(latest.values("margin")[:1]),
-        pred_model_version_id=Subquery(latest.values("model_version_id")[:1]),
-    )
-    if label_set.alert_class:
-        alert_p = Cast(KT(f"probabilities__{label_set.alert_class}"), FloatField())
-        queryset = queryset.annotate(
-            pred_alert_p=Subquery(
-                latest.annotate(p=alert_p).values("p")[:1], output_field=FloatField()
-            )
-        )
-    else:
-        queryset = queryset.annotate(pred_alert_p=Value(None, output_field=FloatField()))
-    return queryset
 
 
 def _ordered(queryset: QuerySet[Meme], order: str) -> QuerySet[Meme]:

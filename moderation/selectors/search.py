@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from classifier.models import LabelSet, Meme
+from classifier.selectors import memes_with_prediction
 from moderation.models import LabelCorrection
-from moderation.selectors.queue import memes_with_prediction
 
 LABEL_UNUSABLE = "unusable"
 LABEL_NONE = "none"  # no standing human decision

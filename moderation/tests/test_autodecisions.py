@@ -2,15 +2,10 @@
 
 import pytest
 
+from classifier.autodecisions.selectors import auto_decided_meme_ids
+from classifier.autodecisions.services import auto_decision_apply, auto_decision_revert
 from classifier.models import AutoDecision, LabelSet
-from classifier.services import auto_decision_apply
-from moderation.autodecisions import (
-    auto_decided_meme_ids,
-    auto_decision_revert,
-    auto_policy_update,
-    auto_summary,
-    checked_predictions,
-)
+from moderation.autodecisions import auto_policy_update, auto_summary, checked_predictions
 from moderation.learning.retrain import labelled_memes
 from moderation.services import correction_create
 from moderation.tests.factories import make_version, predict, predicted_meme

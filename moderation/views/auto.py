@@ -6,8 +6,9 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from classifier.autodecisions.services import auto_decision_revert
 from classifier.models import AutoDecision, Meme
-from moderation.autodecisions import auto_decision_revert, auto_policy_update
+from moderation.autodecisions import auto_policy_update
 from moderation.forms import AutoPolicyForm
 from moderation.views.common import label_set_from_request, moderator_required
 

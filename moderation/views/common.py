@@ -9,9 +9,9 @@ from django.http import Http404, HttpRequest, HttpResponseRedirect, QueryDict
 from django.urls import reverse
 
 from classifier.models import LabelSet, Meme
+from classifier.selectors import label_set_get
 from moderation.forms import QueueFilterForm
 from moderation.selectors import dashboard
-from moderation.selectors.queue import label_set_get
 from moderation.services import review_lease_next
 
 PERMISSION = "moderation.moderate"

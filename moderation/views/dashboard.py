@@ -4,12 +4,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from classifier.selectors import label_set_list, model_version_active
 from moderation import plots
 from moderation.autodecisions import auto_summary
 from moderation.learning.promotion import may_promote
 from moderation.learning.readiness import retrain_blocker
 from moderation.selectors import agreement, dashboard
-from moderation.selectors.queue import label_set_list, queue_sizes
+from moderation.selectors.queue import queue_sizes
 from moderation.views.common import label_set_from_request, moderator_required
 
 
@@ -29,7 +30,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
             "decisions": dashboard.decisions_per_day(),
             "agreement": dashboard.model_agreement(label_set=label_set),
             "moderator_agreement": agreement.moderator_agreement(label_set=label_set),
-            "active": dashboard.active_model_version(label_set=label_set),
+            "active": model_version_active(label_set=label_set),
             "confusion": dashboard.confusion_matrix(classes=label_set.classes, pairs=pairs),
             "versions": dashboard.model_versions(label_set=label_set),
             "waiting": dashboard.corrections_waiting_for_retrain(label_set=label_set),

@@ -14,8 +14,8 @@ from django.http import Http404, HttpRequest, StreamingHttpResponse
 from django.views.decorators.http import require_GET
 
 from classifier.models import LabelSet
+from classifier.selectors import label_set_get, label_set_list
 from moderation.selectors.export import EXPORT_FIELDS, human_label_rows
-from moderation.selectors.queue import label_set_get, label_set_list
 from moderation.views.common import moderator_required
 
 

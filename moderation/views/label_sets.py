@@ -8,12 +8,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from classifier.models import LabelSet
+from classifier.selectors import label_set_list, model_version_active
 from moderation.forms import DatasetImportForm, LabelSetForm
 from moderation.learning.label_sets import dataset_import_enqueue, label_set_create
 from moderation.models import DatasetImport
 from moderation.selectors import dashboard
 from moderation.selectors.memes import human_labels
-from moderation.selectors.queue import label_set_list, queue_size
+from moderation.selectors.queue import queue_size
 from moderation.views.common import moderator_required
 
 
@@ -21,7 +22,7 @@ def _label_set_rows() -> list[dict]:
     return [
         {
             "label_set": ls,
-            "active": dashboard.active_model_version(label_set=ls),
+            "active": model_version_active(label_set=ls),
             "labels": human_labels(label_set=ls).count(),
             "waiting": queue_size(label_set=ls),
         }

@@ -5,8 +5,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
+from classifier.selectors import label_set_list
 from moderation.selectors import moderators
-from moderation.selectors.queue import label_set_list
 from moderation.views.common import label_set_from_request, moderator_required
 
 

@@ -7,11 +7,9 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
 from classifier.models import Meme
+from classifier.selectors import label_set_get, label_set_list, memes_with_prediction
 from moderation.forms import BulkForm, QueueFilterForm
 from moderation.selectors.queue import (
-    label_set_get,
-    label_set_list,
-    memes_with_prediction,
     queue_counts,
     queue_memes,
     queue_reasons,

@@ -8,11 +8,13 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDi
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from classifier.autodecisions.selectors import auto_decision_for
 from classifier.models import Meme
 from classifier.reposts import selectors as reposts
-from moderation.autodecisions import auto_decision_for
+from classifier.selectors import label_set_list
 from moderation.forms import DecisionForm
 from moderation.models import LabelCorrection
+from moderation.selectors import reposts as repost_labels
 from moderation.selectors.agreement import meme_second_review_for
 from moderation.selectors.memes import (
     meme_current_text,
@@ -23,7 +25,7 @@ from moderation.selectors.memes import (
     meme_latest_text_correction,
     meme_lease,
 )
-from moderation.selectors.queue import label_set_list, queue_candidates, queue_size
+from moderation.selectors.queue import queue_candidates, queue_size
 from moderation.services import (
     LeaseHeldError,
     StaleReviewError,
@@ -90,7 +92,7 @@ def _review_context(request, meme, label_set, form, q, *, stale=None) -> dict:
         ]
     lease = meme_lease(meme=meme, label_set=label_set)
     second_review = meme_second_review_for(meme=meme, label_set=label_set, moderator=request.user)
-    suggestion = reposts.meme_label_suggestion(meme=meme, label_set=label_set)
+    suggestion = repost_labels.meme_label_suggestion(meme=meme, label_set=label_set)
     history = meme_history(meme=meme)
     if second_review is not None:
         # A blind second opinion: the first moderator's decision is not shown.
@@ -133,7 +135,7 @@ def _initial_decision(meme, label_set, q, moderator) -> dict:
     latest = meme_latest_correction(meme=meme, label_set=label_set)
     current = meme_human_decision(meme=meme, label_set=label_set)
     prediction = meme_latest_prediction(meme=meme, label_set=label_set)
-    suggestion = reposts.meme_label_suggestion(meme=meme, label_set=label_set)
+    suggestion = repost_labels.meme_label_suggestion(meme=meme, label_set=label_set)
     if meme_second_review_for(meme=meme, label_set=label_set, moderator=moderator):
         current = suggestion = None  # a blind second opinion starts from the model alone
     label = ""

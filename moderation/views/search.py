@@ -5,8 +5,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from classifier.selectors import label_set_list
 from moderation.forms import SearchForm
-from moderation.selectors.queue import label_set_list
 from moderation.selectors.search import memes_search
 from moderation.views.common import label_set_from_request, moderator_required
 

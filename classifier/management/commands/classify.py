@@ -36,7 +36,8 @@ class Command(BaseCommand):
 
     def _versions(self, label_set: str | None):
         if label_set:
-            version = selectors.model_version_active(label_set=label_set)
+            found = selectors.label_set_get(name=label_set)
+            version = found and selectors.model_version_active(label_set=found)
             if version is None:
                 raise CommandError(f"label set {label_set!r} has no active model version")
             return [version]

@@ -250,3 +250,33 @@ def test_the_list_takes_the_same_queries_for_5_or_20_automatically_decided_memes
     assert count == 20
     assert many == few, f"{few} queries for 5 memes, {many} for 20"
     assert many <= 10
+
+
+def test_it_renders_a_meme_detail_without_a_query_once_the_selectors_fetched_it(
+    moderator, meme_factory, prediction_factory, active_model, sentiment, django_assert_num_queries
+):
+    """Serializers shape data and never query: the selectors prefetch and compute the rest."""
+    from classifier.api import selectors, serializers
+    from moderation.services import correction_create
+
+    meme = meme_factory()
+    prediction_factory(meme, active_model, {"positive": 0.9, "negative": 0.1})
+    correction_create(
+        meme=meme,
+        label_set=sentiment,
+        moderator=moderator,
+        new_label="negative",
+        new_text="FIXED TEXT",
+        check_stale=False,
+    )
+    meme = selectors.meme_get(meme_id=meme.pk, user=moderator)
+    context = selectors.meme_detail_context(user=moderator, meme=meme)
+
+    with django_assert_num_queries(0):
+        body = serializers.MemeDetailSerializer(meme, context=context).data
+
+    assert body["text"] == "FIXED TEXT"
+    assert [h["label"] for h in body["human_labels"]] == ["negative"]
+    assert body["human_labels"][0]["moderator"] is None  # no request: rendered for nobody
+    assert body["predictions"][0]["label"] == "positive"
+    assert "suggested_labels" in body and "repost_cluster" in body

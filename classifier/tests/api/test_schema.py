@@ -4,7 +4,7 @@ import pytest
 from django.contrib.staticfiles import finders
 from django.core.management import call_command
 
-from classifier.api.urls import v1
+from memesense_site.urls import api_v1 as v1
 
 pytestmark = pytest.mark.django_db
 

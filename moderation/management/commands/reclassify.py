@@ -2,8 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from classifier.models import LabelSet
-from moderation.learning.retrain import RetrainError
-from moderation.learning.versions import reclassify, reclassify_enqueue
+from moderation.learning.versions import ReclassifyError, reclassify, reclassify_enqueue
 
 
 class Command(BaseCommand):
@@ -29,7 +28,7 @@ class Command(BaseCommand):
 
         try:
             n = reclassify(label_set=label_set, on_batch=on_batch)
-        except RetrainError as exc:
+        except ReclassifyError as exc:
             raise CommandError(str(exc)) from exc
         finally:
             bar.close()
