@@ -66,12 +66,20 @@ def _pct(values: list[float]) -> dict:
 
 
 def _shipped_models() -> list:
-    """Every label set's model shipped in ml/shipped/ (the ones a fresh install activates)."""
+    """Every label set's model shipped in ml/shipped/ (the ones a fresh install activates).
+
+    A label set's shipped model is the folder named after it (ml.default_model_path);
+    earlier versions kept beside it (hateful-v1) are not what a fresh install runs.
+    """
     import ml
 
     root = Path(ml.default_model_path("sentiment")).parent
-    folders = sorted(folder for folder in root.iterdir() if (folder / "manifest.json").is_file())
-    return [ml.load_model(folder) for folder in folders]
+    folders = sorted(f for f in root.iterdir() if (f / "manifest.json").is_file())
+    return [
+        ml.load_model(folder)
+        for folder in folders
+        if json.loads((folder / "manifest.json").read_text())["label_set"] == folder.name
+    ]
 
 
 def _time_pipeline(samples, ocr, models) -> dict:
