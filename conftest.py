@@ -7,6 +7,7 @@ import random
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.conf import settings
@@ -26,6 +27,10 @@ os.environ.setdefault("DOUBLE_REVIEW_RATE", "0")
 os.environ["DOTENV_FILE"] = ""
 # Metric samples of the test processes go to a directory of their own, not var/metrics.
 os.environ.setdefault("METRICS_DIR", tempfile.mkdtemp(prefix="memesense-test-metrics-"))
+
+# The REDIS_URL the run was given; under `pytest -n` each worker is moved to a database of
+# its own (pytest_xdist_newgateway below) and keeps the given one here.
+REDIS_URL_GIVEN = os.environ.get("MEMESENSE_TESTS_REDIS_URL") or os.environ.get("REDIS_URL", "")
 
 FONT_PATH = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
 CHROMIUM = "/usr/bin/chromium"
@@ -55,6 +60,30 @@ def pytest_configure(config):
     # Every test that creates or logs in a user would otherwise spend ~0.3 s in PBKDF2;
     # the hasher is no part of what the suite checks (production keeps Django's default).
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def _redis_url_for_worker(url: str, worker: str) -> str:
+    """The URL's database number plus the xdist worker's index (gw1 of redis://h/5: /6)."""
+    parts = urlsplit(url)
+    base = int(parts.path.lstrip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{base + int(worker.removeprefix('gw'))}"))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_newgateway(gateway):
+    """Give each xdist worker its own Redis database and metrics directory.
+
+    The workers inherit this process's environment, and pytest-django reads the settings
+    from it before a worker imports this file; so the worker's values are set here, in
+    its fresh interpreter, before it starts pytest. (Test databases get a suffix per
+    worker from pytest-django; tmp_path is per worker already.)
+    """
+    metrics = tempfile.mkdtemp(prefix=f"memesense-test-metrics-{gateway.id}-")
+    env = {"METRICS_DIR": metrics, "PROMETHEUS_MULTIPROC_DIR": metrics}
+    if REDIS_URL_GIVEN:
+        env["MEMESENSE_TESTS_REDIS_URL"] = REDIS_URL_GIVEN
+        env["REDIS_URL"] = _redis_url_for_worker(REDIS_URL_GIVEN, gateway.id)
+    gateway.remote_exec(f"import os; os.environ.update({env!r})").waitclose()
 
 
 def pytest_collection_modifyitems(config, items):
