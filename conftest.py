@@ -73,17 +73,56 @@ def _redis_url_for_worker(url: str, worker: str) -> str:
 def pytest_xdist_newgateway(gateway):
     """Give each xdist worker its own Redis database and metrics directory.
 
-    The workers inherit this process's environment, and pytest-django reads the settings
-    from it before a worker imports this file; so the worker's values are set here, in
-    its fresh interpreter, before it starts pytest. (Test databases get a suffix per
-    worker from pytest-django; tmp_path is per worker already.)
+    The workers inherit this process's environment (this file set it up), and pytest-django
+    would read the settings from it before a worker imports this file; so the worker's
+    values are set here, in its fresh interpreter, before it starts pytest. (Test databases
+    get a suffix per worker from pytest-django; tmp_path is per worker already.)
     """
     metrics = tempfile.mkdtemp(prefix=f"memesense-test-metrics-{gateway.id}-")
     env = {"METRICS_DIR": metrics, "PROMETHEUS_MULTIPROC_DIR": metrics}
     if REDIS_URL_GIVEN:
         env["MEMESENSE_TESTS_REDIS_URL"] = REDIS_URL_GIVEN
         env["REDIS_URL"] = _redis_url_for_worker(REDIS_URL_GIVEN, gateway.id)
-    gateway.remote_exec(f"import os; os.environ.update({env!r})").waitclose()
+    # Without DJANGO_SETTINGS_MODULE the worker sets Django up as a plain run does: after
+    # this file has set the environment and pytest_configure has changed the settings.
+    code = f"import os; os.environ.update({env!r}); os.environ.pop('DJANGO_SETTINGS_MODULE')"
+    gateway.remote_exec(code).waitclose()
+
+
+def _transactional(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    return bool(marker and marker.kwargs.get("transaction")) or any(
+        name in item.fixturenames for name in ("transactional_db", "live_server")
+    )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """After a transactional test's flush, put back the rows the migrations made.
+
+    A plain run orders transactional tests last (pytest-django, as Django does), so no
+    test ever meets the emptied database; on an xdist worker a file's tests run together,
+    and the next file's tests would find no label sets, groups or shipped models.
+    """
+    result = yield
+    if _transactional(item):
+        from django.core.management import call_command
+        from django.db import connections
+        from pytest_django.plugin import blocking_manager_key
+
+        with item.config.stash[blocking_manager_key].unblock():
+            for connection in connections.all(initialized_only=True):
+                rows = getattr(connection, "_test_serialized_contents", None)
+                if rows:
+                    call_command(
+                        "flush",
+                        database=connection.alias,
+                        interactive=False,
+                        verbosity=0,
+                        inhibit_post_migrate=True,
+                    )
+                    connection.creation.deserialize_db_from_string(rows)
+    return result
 
 
 def pytest_collection_modifyitems(config, items):
