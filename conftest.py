@@ -105,7 +105,8 @@ def pytest_runtest_teardown(item, nextitem):
     and the next file's tests would find no label sets, groups or shipped models.
     """
     result = yield
-    if _transactional(item):
+    # After the last test the test databases are gone already: nothing follows to need them.
+    if nextitem is not None and _transactional(item):
         from django.core.management import call_command
         from django.db import connections
         from pytest_django.plugin import blocking_manager_key
@@ -120,6 +121,8 @@ def pytest_runtest_teardown(item, nextitem):
                         interactive=False,
                         verbosity=0,
                         inhibit_post_migrate=True,
+                        # The rows come back with their ids; new rows must not reuse them.
+                        reset_sequences=False,
                     )
                     connection.creation.deserialize_db_from_string(rows)
     return result
