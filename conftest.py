@@ -80,6 +80,17 @@ def pytest_xdist_newgateway(gateway):
     """
     metrics = tempfile.mkdtemp(prefix=f"memesense-test-metrics-{gateway.id}-")
     env = {"METRICS_DIR": metrics, "PROMETHEUS_MULTIPROC_DIR": metrics}
+    # One thread per worker, as bench/stack.py gives its processes: the workers are the
+    # parallelism, and two workers each running a thread per core for BLAS, OpenMP and
+    # TensorFlow only fight over the two cores.
+    for name in (
+        "OMP_NUM_THREADS",
+        "OPENBLAS_NUM_THREADS",
+        "MKL_NUM_THREADS",
+        "TF_NUM_INTRAOP_THREADS",
+        "TF_NUM_INTEROP_THREADS",
+    ):
+        env[name] = "1"
     if REDIS_URL_GIVEN:
         env["MEMESENSE_TESTS_REDIS_URL"] = REDIS_URL_GIVEN
         env["REDIS_URL"] = _redis_url_for_worker(REDIS_URL_GIVEN, gateway.id)
