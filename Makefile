@@ -79,8 +79,12 @@ run: setup
 	@echo
 	DEBUG=$${DEBUG:-1} HOST=$(HOST) PORT=$(PORT) PYTHON=$(PY) bin/serve
 
+# Two worker processes (pytest-xdist), one per core; a test file stays on one worker so its
+# module-scoped fixtures (trained models, real process stacks) are built once.
+TEST_WORKERS ?= 2
+
 test: setup-dev
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # --- Helpers --------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ import random
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.conf import settings
@@ -26,6 +27,10 @@ os.environ.setdefault("DOUBLE_REVIEW_RATE", "0")
 os.environ["DOTENV_FILE"] = ""
 # Metric samples of the test processes go to a directory of their own, not var/metrics.
 os.environ.setdefault("METRICS_DIR", tempfile.mkdtemp(prefix="memesense-test-metrics-"))
+
+# The REDIS_URL the run was given; under `pytest -n` each worker is moved to a database of
+# its own (pytest_xdist_newgateway below) and keeps the given one here.
+REDIS_URL_GIVEN = os.environ.get("MEMESENSE_TESTS_REDIS_URL") or os.environ.get("REDIS_URL", "")
 
 FONT_PATH = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
 CHROMIUM = "/usr/bin/chromium"
@@ -55,6 +60,83 @@ def pytest_configure(config):
     # Every test that creates or logs in a user would otherwise spend ~0.3 s in PBKDF2;
     # the hasher is no part of what the suite checks (production keeps Django's default).
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def _redis_url_for_worker(url: str, worker: str) -> str:
+    """The URL's database number plus the xdist worker's index (gw1 of redis://h/5: /6)."""
+    parts = urlsplit(url)
+    base = int(parts.path.lstrip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{base + int(worker.removeprefix('gw'))}"))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_newgateway(gateway):
+    """Give each xdist worker its own Redis database and metrics directory.
+
+    The workers inherit this process's environment (this file set it up), and pytest-django
+    would read the settings from it before a worker imports this file; so the worker's
+    values are set here, in its fresh interpreter, before it starts pytest. (Test databases
+    get a suffix per worker from pytest-django; tmp_path is per worker already.)
+    """
+    metrics = tempfile.mkdtemp(prefix=f"memesense-test-metrics-{gateway.id}-")
+    env = {"METRICS_DIR": metrics, "PROMETHEUS_MULTIPROC_DIR": metrics}
+    # One thread per worker, as bench/stack.py gives its processes: the workers are the
+    # parallelism, and two workers each running a thread per core for BLAS, OpenMP and
+    # TensorFlow only fight over the two cores.
+    for name in (
+        "OMP_NUM_THREADS",
+        "OPENBLAS_NUM_THREADS",
+        "MKL_NUM_THREADS",
+        "TF_NUM_INTRAOP_THREADS",
+        "TF_NUM_INTEROP_THREADS",
+    ):
+        env[name] = "1"
+    if REDIS_URL_GIVEN:
+        env["MEMESENSE_TESTS_REDIS_URL"] = REDIS_URL_GIVEN
+        env["REDIS_URL"] = _redis_url_for_worker(REDIS_URL_GIVEN, gateway.id)
+    # Without DJANGO_SETTINGS_MODULE the worker sets Django up as a plain run does: after
+    # this file has set the environment and pytest_configure has changed the settings.
+    code = f"import os; os.environ.update({env!r}); os.environ.pop('DJANGO_SETTINGS_MODULE')"
+    gateway.remote_exec(code).waitclose()
+
+
+def _transactional(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    return bool(marker and marker.kwargs.get("transaction")) or any(
+        name in item.fixturenames for name in ("transactional_db", "live_server")
+    )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """After a transactional test's flush, put back the rows the migrations made.
+
+    A plain run orders transactional tests last (pytest-django, as Django does), so no
+    test ever meets the emptied database; on an xdist worker a file's tests run together,
+    and the next file's tests would find no label sets, groups or shipped models.
+    """
+    result = yield
+    # After the last test the test databases are gone already: nothing follows to need them.
+    if nextitem is not None and _transactional(item):
+        from django.core.management import call_command
+        from django.db import connections
+        from pytest_django.plugin import blocking_manager_key
+
+        with item.config.stash[blocking_manager_key].unblock():
+            for connection in connections.all(initialized_only=True):
+                rows = getattr(connection, "_test_serialized_contents", None)
+                if rows:
+                    call_command(
+                        "flush",
+                        database=connection.alias,
+                        interactive=False,
+                        verbosity=0,
+                        inhibit_post_migrate=True,
+                        # The rows come back with their ids; new rows must not reuse them.
+                        reset_sequences=False,
+                    )
+                    connection.creation.deserialize_db_from_string(rows)
+    return result
 
 
 def pytest_collection_modifyitems(config, items):

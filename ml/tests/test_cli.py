@@ -71,7 +71,7 @@ def test_train_then_evaluate_from_the_command_line(dataset, tmp_path, capsys):
             "--version",
             "t1",
             "--candidates",
-            "image_logreg,lexical_logreg,stack",
+            "image_logreg,lexical_logreg",
         ]
     )
     assert code == 0

@@ -17,24 +17,31 @@ def rule_examples(tmp_path_factory):
     return examples
 
 
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory) -> str:
+    # Features are keyed by content hash: the module's tests train on the same memes, so
+    # they share one cache and each encodes only what no earlier test did.
+    return str(tmp_path_factory.mktemp("features"))
+
+
 def config(**kw):
     kw = {"epochs": 15, **kw}
     return TrainConfig(label_set="temperature", classes=("warm", "cool"), learning_rate=1e-3, **kw)
 
 
-def test_it_learns_a_visual_rule_and_beats_chance_on_held_out_memes(rule_examples, tmp_path):
+def test_it_learns_a_visual_rule_and_beats_chance_on_held_out_memes(rule_examples, cache):
     train_part, held_out = rule_examples[:80], rule_examples[80:]
-    model = train(train_part, config(feature_cache=str(tmp_path)))
-    metrics = evaluate(model, held_out, feature_cache=str(tmp_path))
+    model = train(train_part, config(feature_cache=cache))
+    metrics = evaluate(model, held_out, feature_cache=cache)
     assert metrics["macro_f1"] > 0.9
     assert metrics["auroc"] > 0.95
     assert model.manifest["history"], "per-epoch history is recorded"
     assert {"loss", "val_loss", "val_macro_f1"} <= set(model.manifest["history"][0])
 
 
-def test_training_is_reproducible_with_a_seed(rule_examples, tmp_path):
-    a = train(rule_examples[:60], config(feature_cache=str(tmp_path), seed=7))
-    b = train(rule_examples[:60], config(feature_cache=str(tmp_path), seed=7))
+def test_training_is_reproducible_with_a_seed(rule_examples, cache):
+    a = train(rule_examples[:60], config(feature_cache=cache, seed=7))
+    b = train(rule_examples[:60], config(feature_cache=cache, seed=7))
     assert a.head_onnx == b.head_onnx
 
 

@@ -33,7 +33,7 @@ def make_user(username: str, *, moderator: bool = False, password: str = "pw-123
     return user
 
 
-def make_meme(
+def _unsaved_meme(
     *,
     uploader: User | None = None,
     caption: str = "",
@@ -41,11 +41,12 @@ def make_meme(
     status: str = Meme.Status.CLASSIFIED,
     original_name: str = "",
 ) -> Meme:
+    """A Meme whose real PNG is already stored, for the caller to save (one or in bulk)."""
     seed = next(_counter)
     data = png_bytes(seed, ocr_text)
     sha256 = hashlib.sha256(data).hexdigest()
     name = meme_storage().save(meme_file_name(sha256, "png"), ContentFile(data))
-    return Meme.objects.create(
+    return Meme(
         sha256=sha256,
         image=name,
         original_name=original_name or f"meme-{seed}.png",
@@ -60,6 +61,17 @@ def make_meme(
     )
 
 
+def make_meme(**fields) -> Meme:
+    meme = _unsaved_meme(**fields)
+    meme.save()
+    return meme
+
+
+def make_memes(n: int, **fields) -> list[Meme]:
+    """n memes as make_meme makes them, inserted at once (fixtures that need hundreds)."""
+    return Meme.objects.bulk_create([_unsaved_meme(**fields) for _ in range(n)])
+
+
 def make_version(label_set: LabelSet, version: str, *, activate: bool = True, **fields):
     return model_version_register(
         label_set=label_set,
@@ -70,9 +82,11 @@ def make_version(label_set: LabelSet, version: str, *, activate: bool = True, **
     )
 
 
-def predict(meme: Meme, version: ModelVersion, probabilities: dict[str, float]) -> Prediction:
+def _unsaved_prediction(
+    meme: Meme, version: ModelVersion, probabilities: dict[str, float]
+) -> Prediction:
     confidence, margin, entropy = probability_stats(probabilities)
-    return Prediction.objects.create(
+    return Prediction(
         meme=meme,
         label_set=version.label_set,
         model_version=version,
@@ -83,6 +97,22 @@ def predict(meme: Meme, version: ModelVersion, probabilities: dict[str, float]) 
         entropy=entropy,
         duration_ms=5,
     )
+
+
+def predict(meme: Meme, version: ModelVersion, probabilities: dict[str, float]) -> Prediction:
+    prediction = _unsaved_prediction(meme, version, probabilities)
+    prediction.save()
+    return prediction
+
+
+def predicted_memes(version: ModelVersion, p_negative: float, n: int) -> list[Meme]:
+    """n memes as predicted_meme makes them, inserted at once."""
+    memes = make_memes(n)
+    probabilities = {"positive": 1 - p_negative, "negative": p_negative}
+    Prediction.objects.bulk_create(
+        [_unsaved_prediction(meme, version, probabilities) for meme in memes]
+    )
+    return memes
 
 
 def predicted_meme(version: ModelVersion, p_negative: float, **meme_fields) -> Meme:

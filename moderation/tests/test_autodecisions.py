@@ -7,8 +7,9 @@ from classifier.autodecisions.services import auto_decision_apply, auto_decision
 from classifier.models import AutoDecision, LabelSet
 from moderation.autodecisions import auto_policy_update, auto_summary, checked_predictions
 from moderation.learning.retrain import labelled_memes
+from moderation.models import LabelCorrection
 from moderation.services import correction_create
-from moderation.tests.factories import make_version, predict, predicted_meme
+from moderation.tests.factories import make_version, predict, predicted_meme, predicted_memes
 
 
 def decide(meme, label_set, moderator, label):
@@ -20,12 +21,23 @@ def decide(meme, label_set, moderator, label):
 @pytest.fixture
 def checked(db, sentiment, version, moderator):
     """300 confident predictions a human confirmed, 100 middling ones half of them wrong."""
-    for _ in range(300):
-        meme = predicted_meme(version, 0.99)  # says negative, confidence 0.99
-        decide(meme, sentiment, moderator, "negative")
-    for i in range(100):
-        meme = predicted_meme(version, 0.7)  # says negative, confidence 0.7
-        decide(meme, sentiment, moderator, "negative" if i % 2 else "positive")
+    confident = predicted_memes(version, 0.99, 300)  # say negative, confidence 0.99
+    middling = predicted_memes(version, 0.7, 100)  # say negative, confidence 0.7
+    labels = ["negative"] * 300 + ["negative" if i % 2 else "positive" for i in range(100)]
+    # In bulk, with the fields correction_create gives a first decision on a predicted meme
+    # (test_corrections.py covers the service): 400 calls would be most of each test's time.
+    LabelCorrection.objects.bulk_create(
+        LabelCorrection(
+            meme=meme,
+            label_set=sentiment,
+            old_label="negative",
+            new_label=label,
+            predicted_label="negative",
+            moderator=moderator,
+            model_version=version,
+        )
+        for meme, label in zip(confident + middling, labels, strict=True)
+    )
     return version
 
 
