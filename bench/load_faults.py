@@ -402,6 +402,8 @@ def run_one(dep: Deployment, kind: str, images: list[Path], args) -> dict:
     statuses = stack.meme_statuses()
     batch = {i: statuses.get(i) for i in ids}
     counts = stack.prediction_counts()
+    # Every active label set's model classifies every meme (both shipped models by default).
+    models = stack.query("SELECT COUNT(*) FROM classifier_modelversion WHERE is_active")[0][0]
     sha_rows = stack.query(
         "SELECT COUNT(*), COUNT(DISTINCT sha256) FROM classifier_meme WHERE id = ANY(%s)",
         (ids,),
@@ -440,7 +442,8 @@ def run_one(dep: Deployment, kind: str, images: list[Path], args) -> dict:
         "distinct_images": sha_rows[0][1],
         "classified": classified,
         "not_classified": {i: s for i, s in batch.items() if not s or s[0] != "classified"},
-        "one_prediction_each": all(counts.get(i) == 1 for i in ids),
+        "active_models": models,
+        "one_prediction_per_model_each": all(counts.get(i) == models for i in ids),
         "memes_with_2+_runs": sum(1 for s in batch.values() if s and s[1] > 1),
         "extra_task_deliveries": skipped,
         "answered_200_already_stored": sum(1 for u in uploads if u.status == 200),
@@ -463,7 +466,7 @@ def run_one(dep: Deployment, kind: str, images: list[Path], args) -> dict:
         result["accepted"] == len(images)
         and result["stored_rows"] == result["distinct_images"] == len(images)
         and classified == len(images)
-        and result["one_prediction_each"]
+        and result["one_prediction_per_model_each"]
     )
     if kind == "ocr":
         dep.stop_clusters()
