@@ -109,6 +109,35 @@ class _ExtensibleMemeSerializer(serializers.ModelSerializer):
         return dict(sorted(fields.items(), key=lambda item: position.get(item[0], len(position))))
 
 
+# Every field of a meme response in the API contract's order, moderation's extension included.
+MEME_FIELDS = [
+    "id",
+    "url",
+    "page_url",
+    "status",
+    "failure_reason",
+    "caption",
+    "ocr_text",
+    "text",
+    "image_url",
+    "original_name",
+    "content_type",
+    "size_bytes",
+    "width",
+    "height",
+    "uploader",
+    "predictions",
+    "human_labels",
+    "offensive_score",
+    "nsfw_score",
+    "created_at",
+    "updated_at",
+    "queued_at",
+    "processing_started_at",
+    "finished_at",
+]
+
+
 class MemeSerializer(_ExtensibleMemeSerializer):
     url = serializers.SerializerMethodField(help_text="This meme in the API.")
     page_url = serializers.SerializerMethodField(help_text="This meme's web page.")
@@ -130,59 +159,13 @@ class MemeSerializer(_ExtensibleMemeSerializer):
         "(nudenet); null unless NSFW_DETECTION is on.",
     )
 
-    field_order = [
-        "id",
-        "url",
-        "page_url",
-        "status",
-        "failure_reason",
-        "caption",
-        "ocr_text",
-        "text",
-        "image_url",
-        "original_name",
-        "content_type",
-        "size_bytes",
-        "width",
-        "height",
-        "uploader",
-        "predictions",
-        "human_labels",
-        "offensive_score",
-        "nsfw_score",
-        "created_at",
-        "updated_at",
-        "queued_at",
-        "processing_started_at",
-        "finished_at",
-    ]
+    field_order = MEME_FIELDS
 
     class Meta:
         model = Meme
-        fields = [
-            "id",
-            "url",
-            "page_url",
-            "status",
-            "failure_reason",
-            "caption",
-            "ocr_text",
-            "image_url",
-            "original_name",
-            "content_type",
-            "size_bytes",
-            "width",
-            "height",
-            "uploader",
-            "predictions",
-            "offensive_score",
-            "nsfw_score",
-            "created_at",
-            "updated_at",
-            "queued_at",
-            "processing_started_at",
-            "finished_at",
-        ]
+        # The fields this app serves, in the contract's order; moderation's extension adds
+        # `text` and `human_labels` (classifier/extensions.py).
+        fields = [f for f in MEME_FIELDS if f not in ("text", "human_labels")]
 
     def _absolute(self, path: str) -> str:
         request = self.context.get("request")
