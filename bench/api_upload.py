@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import http.client
 import io
 import json
 import os
@@ -30,10 +31,13 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import numpy as np
 import requests
 from PIL import Image, ImageDraw, ImageFont
+
+from bench.stack import multipart_body
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
@@ -208,15 +212,21 @@ def run_clients(base: str, headers: dict, memes: list[bytes], args) -> Outcome:
     stop_at = start + args.duration
     interval = args.clients / args.rate if args.rate else 0.0
 
+    # The client shares the two cores with the server, so it costs as little as it can:
+    # bodies encoded before the clock starts, one kept-alive http.client connection per
+    # client. With requests building each multipart body, the client process used as much
+    # CPU as each gunicorn process (docs/benchmarks.md).
+    bodies = [multipart_body(f"meme-{i}.jpg", data, "image/jpeg") for i, data in enumerate(memes)]
+    address = urlsplit(base)
+
     def client(number: int) -> None:
-        session = requests.Session()
-        session.headers.update(headers)
+        connection = http.client.HTTPConnection(address.hostname, address.port, timeout=60)
         sent = 0
         while True:
             with index_lock:
                 i = next(next_index, None)
             if i is None:
-                return
+                break
             if interval:
                 # Open loop: this client's k-th upload is due at start + (k + offset) * interval.
                 due = start + (sent + number / args.clients) * interval
@@ -225,14 +235,22 @@ def run_clients(base: str, headers: dict, memes: list[bytes], args) -> Outcome:
                 time.sleep(max(0.0, start - time.perf_counter()))
             began = time.perf_counter()
             if began > stop_at:
-                return
-            files = {"image": (f"meme-{i}.jpg", memes[i], "image/jpeg")}
+                break
+            body, content_type = bodies[i]
             try:
-                response = session.post(f"{base}/api/v1/memes/", files=files, timeout=60)
-                status = response.status_code
-                meme_id = response.json().get("id") if status in (200, 202) else None
-            except requests.RequestException:
+                connection.request(
+                    "POST",
+                    "/api/v1/memes/",
+                    body=body,
+                    headers={**headers, "Content-Type": content_type},
+                )
+                response = connection.getresponse()
+                payload = response.read()
+                status = response.status
+                meme_id = json.loads(payload).get("id") if status in (200, 202) else None
+            except (OSError, http.client.HTTPException, ValueError):
                 status, meme_id = 0, None
+                connection.close()  # reconnects on the next request
             ended = time.perf_counter()
             sent += 1
             with outcome.lock:
@@ -244,6 +262,7 @@ def run_clients(base: str, headers: dict, memes: list[bytes], args) -> Outcome:
                     outcome.meme_ids.append(meme_id)
                 elif status == 0:
                     outcome.errors += 1
+        connection.close()
 
     threads = [threading.Thread(target=client, args=(n,)) for n in range(args.clients)]
     for thread in threads:

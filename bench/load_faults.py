@@ -39,7 +39,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -182,20 +181,6 @@ def pick_images(folder: Path, count: int, skip: int, seed: int = 0) -> list[Path
     return chosen[skip:]
 
 
-def multipart(path: Path) -> tuple[bytes, str]:
-    boundary = uuid.uuid4().hex
-    kind = "image/png" if path.suffix.lower() == ".png" else "image/jpeg"
-    body = (
-        (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="image"; filename="{path.name}"'
-            f"\r\nContent-Type: {kind}\r\n\r\n"
-        ).encode()
-        + path.read_bytes()
-        + f"\r\n--{boundary}--\r\n".encode()
-    )
-    return body, f"multipart/form-data; boundary={boundary}"
-
-
 @dataclass
 class Upload:
     path: Path
@@ -223,7 +208,8 @@ def upload_all(
             if index is None:
                 break
             item = uploads[index]
-            body, content_type = multipart(item.path)
+            kind = "image/png" if item.path.suffix.lower() == ".png" else "image/jpeg"
+            body, content_type = live.multipart_body(item.path.name, item.path.read_bytes(), kind)
             headers = {"Authorization": f"Token {token}", "Content-Type": content_type}
             while time.monotonic() < deadline:
                 started = time.perf_counter()

@@ -238,6 +238,17 @@ class Stack:
             time.sleep(interval)
 
 
+def multipart_body(filename: str, data: bytes, content_type: str) -> tuple[bytes, str]:
+    """A multipart/form-data body with one file field named "image", and its content type."""
+    boundary = uuid.uuid4().hex
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="image"; filename="{filename}"'
+        f"\r\nContent-Type: {content_type}\r\n\r\n"
+    )
+    body = head.encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
 def worker_pids(process: subprocess.Popen) -> list[int]:
     """Return the pids of a qcluster's worker processes, from its log ("ready for work at")."""
     text = Path(process.log_path).read_text(errors="replace")  # type: ignore[attr-defined]

@@ -56,6 +56,15 @@ class MemeExtension:
         """Prefetch what `fields` and `detail_fields` read."""
         return queryset
 
+    def just_created(self, meme) -> dict:
+        """Set on a meme created a moment ago what `with_details` would fetch for it, and
+        return the serializer context `context` would compute for it.
+
+        Nothing can refer to a row the same request has just written, so both are known
+        without a query (an upload answers with its meme without reading it back).
+        """
+        return {}
+
     def context(self, *, user, memes: Sequence) -> dict:
         """Serializer context for a response listing `memes`, as seen by `user`."""
         return {}

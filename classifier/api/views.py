@@ -115,12 +115,17 @@ class MemeListCreateView(generics.GenericAPIView):
             uploader=request.user,
             caption=upload.validated_data.get("text", ""),
         )
-        try:
-            meme = selectors.meme_get(meme_id=meme.pk, user=request.user)
-        except Meme.DoesNotExist:
-            raise errors.AlreadyUploaded() from None
+        if created:
+            meme, context = selectors.meme_just_created(meme=meme)
+            context["request"] = request
+        else:
+            try:
+                meme = selectors.meme_get(meme_id=meme.pk, user=request.user)
+            except Meme.DoesNotExist:
+                raise errors.AlreadyUploaded() from None
+            context = _meme_context(request, [meme])
         url = reverse("api:meme-detail", args=[meme.pk])
-        output = serializers.MemeSerializer(meme, context=_meme_context(request, [meme]))
+        output = serializers.MemeSerializer(meme, context=context)
         return Response(
             output.data,
             status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK,

@@ -48,7 +48,6 @@ def test_every_upload_is_classified_for_both_shipped_models(hateful_model, meme_
     }
 
 
-
 def test_an_install_with_hateful_v1_keeps_it_and_gets_the_shipped_v2_active(hateful_model):
     import importlib
 

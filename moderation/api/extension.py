@@ -10,6 +10,7 @@ from classifier.extensions import MemeExtension
 from classifier.models import user_sees_all_memes
 from moderation.api import selectors
 from moderation.api.serializers import CurrentTextField, HumanLabelsField, SuggestedLabelsField
+from moderation.models import LabelCorrection
 from moderation.selectors.memes import memes_with_current_text
 from moderation.selectors.reposts import meme_label_suggestions
 
@@ -66,6 +67,13 @@ class ModerationMemeExtension(MemeExtension):
 
     def with_details(self, queryset: QuerySet) -> QuerySet:
         return memes_with_current_text(selectors.memes_with_corrections(queryset))
+
+    def just_created(self, meme) -> dict:
+        # What memes_with_corrections and memes_with_current_text give a meme no one has
+        # decided about yet; no second review of it can be open.
+        meme._prefetched_objects_cache["corrections"] = LabelCorrection.objects.none()
+        meme.current_text = meme.ocr_text or ""
+        return {"blind": set()}
 
     def context(self, *, user, memes: Sequence) -> dict:
         return {"blind": selectors.blind_human_labels(user=user, memes=memes)}

@@ -44,6 +44,34 @@ def test_it_stores_an_upload_and_answers_202_with_the_meme(
     assert len(callbacks) == 1  # the classification task, enqueued on commit
 
 
+def test_the_upload_answers_with_the_meme_as_the_list_shows_it_without_reading_it_back(
+    user_client, meme_image, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with django_capture_on_commit_callbacks(), CaptureQueriesContext(connection) as queries:
+        response = upload(user_client, meme_image(fmt="JPEG"), "cat.jpg", text="so true")
+    assert response.status_code == 202
+    sql = [q["sql"] for q in queries.captured_queries]
+    inserted = next(i for i, q in enumerate(sql) if q.startswith('INSERT INTO "classifier_meme"'))
+    # The meme, its predictions, corrections or second reviews, read again.
+    tables = (
+        '"classifier_meme"',
+        '"classifier_prediction"',
+        '"moderation_labelcorrection"',
+        '"moderation_secondreview"',
+    )
+    read_back = [
+        q
+        for q in sql[inserted:]
+        if q.startswith("SELECT") and q.split(" FROM ")[1].startswith(tables)
+    ]
+    assert read_back == []
+    listed = user_client.get(URL).json()["results"]
+    assert [response.json()] == listed
+
+
 def test_it_answers_200_with_the_existing_meme_for_the_same_bytes(
     user_client, meme_image, django_capture_on_commit_callbacks
 ):
