@@ -31,7 +31,7 @@ class MemeFilters:
     created_after: dt.datetime | None = None
     created_before: dt.datetime | None = None
     ordering: str = f"-{ORDER_CREATED}"
-    # The query parameters of the meme extensions (classifier/api/extensions.py) by name.
+    # The query parameters of the meme extensions (classifier/extensions.py) by name.
     extra: Mapping = field(default_factory=dict)
 
 
