@@ -2,7 +2,7 @@
 
 They never query: the selectors prefetch the rows (`memes_with_details`) and compute the
 rest once per response (`memes_context`, `meme_detail_context`). Apps built on classifier
-add their fields through classifier/api/extensions.py.
+add their fields through classifier/extensions.py.
 """
 
 from django.urls import reverse
