@@ -128,6 +128,15 @@ class ReviewSkip(models.Model):
         return f"{self.meme_id}/{self.label_set_id} skipped by {self.moderator_id}"
 
 
+class JobStatus(models.TextChoices):
+    """Where a job run on the slow queue (a retrain, a dataset import) stands."""
+
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
 class RetrainRun(models.Model):
     """One run of `retrain` for a label set: its progress while it runs, its verdict after.
 
@@ -135,11 +144,7 @@ class RetrainRun(models.Model):
     to the version it was compared with, and why it was or was not promoted.
     """
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
+    Status = JobStatus
 
     label_set = models.ForeignKey(
         "classifier.LabelSet", on_delete=models.PROTECT, related_name="retrain_runs"
@@ -244,11 +249,7 @@ class DatasetImport(models.Model):
     summary (imported, duplicates, problems) after.
     """
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
+    Status = JobStatus
 
     label_set = models.ForeignKey(
         "classifier.LabelSet", on_delete=models.PROTECT, related_name="dataset_imports"
