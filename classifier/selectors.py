@@ -27,7 +27,10 @@ def meme_get_visible(*, meme_id: int, user, session_meme_ids=()) -> Meme:
 
 
 def meme_find_by_sha256(*, sha256: str) -> Meme | None:
-    return Meme.objects.filter(sha256=sha256).first()
+    # Asked on every upload, and almost always answered "none": an EXISTS on the unique
+    # index compiles and runs in half the time of fetching the row (0.13 against 0.31 ms).
+    same = Meme.objects.filter(sha256=sha256)
+    return same.first() if same.exists() else None
 
 
 def meme_find_by_image(*, name: str, user, session_meme_ids=()) -> Meme | None:
@@ -69,6 +72,20 @@ def meme_is_stale(*, meme: Meme, older_than: timedelta) -> bool:
     if meme.status == Meme.Status.PENDING:
         return meme.queued_at is None or meme.queued_at < cutoff
     return False
+
+
+def prefetched_empty(queryset: QuerySet) -> QuerySet:
+    """`queryset`, already evaluated to no rows, for a `_prefetched_objects_cache` entry.
+
+    For relations known to be empty (a row this request has just created). Django's own
+    `none()` still compiles its SQL each time it is iterated, which was 10% of an upload's
+    Python time under gunicorn (py-spy, docs/benchmarks.md); this is the state
+    `prefetch_related` leaves a fetched relation in.
+    """
+    queryset = queryset.none()
+    queryset._result_cache = []
+    queryset._prefetch_done = True
+    return queryset
 
 
 def memes_prefetch_predictions(queryset: QuerySet[Meme]) -> QuerySet[Meme]:

@@ -12,7 +12,12 @@ from classifier.converters import MAX_ID
 from classifier.extensions import meme_extensions
 from classifier.models import LabelSet, Meme, ModelVersion, Prediction
 from classifier.reposts.selectors import meme_reposts
-from classifier.selectors import label_set_get, memes_prefetch_predictions, memes_with_prediction
+from classifier.selectors import (
+    label_set_get,
+    memes_prefetch_predictions,
+    memes_with_prediction,
+    prefetched_empty,
+)
 
 ORDER_CREATED = "created"
 ORDER_UNCERTAINTY = "uncertainty"
@@ -107,7 +112,7 @@ def meme_just_created(*, meme: Meme) -> tuple[Meme, dict]:
     upload's Python time under gunicorn, the context's query another 16% (py-spy,
     docs/benchmarks.md).
     """
-    meme._prefetched_objects_cache = {"predictions": Prediction.objects.none()}
+    meme._prefetched_objects_cache = {"predictions": prefetched_empty(Prediction.objects.all())}
     context: dict = {}
     for extension in meme_extensions():
         context.update(extension.just_created(meme))

@@ -8,6 +8,7 @@ from rest_framework import serializers
 from classifier.api.serializers.filters import not_a_class
 from classifier.extensions import MemeExtension
 from classifier.models import user_sees_all_memes
+from classifier.selectors import prefetched_empty
 from moderation.api import selectors
 from moderation.api.serializers import CurrentTextField, HumanLabelsField, SuggestedLabelsField
 from moderation.models import LabelCorrection
@@ -71,7 +72,9 @@ class ModerationMemeExtension(MemeExtension):
     def just_created(self, meme) -> dict:
         # What memes_with_corrections and memes_with_current_text give a meme no one has
         # decided about yet; no second review of it can be open.
-        meme._prefetched_objects_cache["corrections"] = LabelCorrection.objects.none()
+        meme._prefetched_objects_cache["corrections"] = prefetched_empty(
+            LabelCorrection.objects.all()
+        )
         meme.current_text = meme.ocr_text or ""
         return {"blind": set()}
 
