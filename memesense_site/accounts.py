@@ -5,8 +5,22 @@ from django.contrib.auth import views as auth_views
 from django.http import HttpResponse
 from django.urls import path
 from django.views.decorators.debug import sensitive_post_parameters
+from rest_framework.throttling import BaseThrottle
 
 from classifier.api.throttling import throttle_wait
+
+
+def client_address(request) -> str | None:
+    """The client's address for the login lockout (AXES_CLIENT_IP_CALLABLE).
+
+    DRF's rule for its throttles (BaseThrottle.get_ident), so both agree on who a client
+    is: REMOTE_ADDR, or with NUM_PROXIES = N > 0 the N-th address from the right of
+    X-Forwarded-For, the one the outermost trusted proxy saw. Axes alone would read
+    REMOTE_ADDR, which behind a proxy is the proxy's for every client.
+    """
+    if request is None:
+        return None
+    return BaseThrottle().get_ident(request)
 
 
 class ThrottledPasswordResetView(auth_views.PasswordResetView):

@@ -30,8 +30,8 @@ def admin_user(django_user_model, password):
     return django_user_model.objects.create_superuser("root", password=password)
 
 
-def log_in(client, url, username, password, ip="10.0.0.1"):
-    return client.post(url, {"username": username, "password": password}, REMOTE_ADDR=ip)
+def log_in(client, url, username, password, ip="10.0.0.1", **headers):
+    return client.post(url, {"username": username, "password": password}, REMOTE_ADDR=ip, **headers)
 
 
 def logged_in_as(client) -> str | None:
@@ -71,6 +71,63 @@ def test_it_locks_the_username_and_address_pair_not_the_account_everywhere(
         log_in(client, LOGINS[0], "alice", "wrong", ip="10.6.6.6")
     assert log_in(client, LOGINS[0], "alice", password, ip="10.6.6.6").status_code == 429
     assert log_in(client, LOGINS[0], "alice", password, ip="10.0.0.2").status_code == 302
+
+
+def behind_proxy(settings, proxies: int) -> None:
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": proxies}
+
+
+def test_behind_a_proxy_it_locks_the_client_the_proxy_names_not_the_proxy(
+    client, settings, user, password
+):
+    behind_proxy(settings, 1)
+    proxy = "10.9.9.9"  # every request arrives from the load balancer
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        log_in(client, LOGINS[0], "alice", "wrong", ip=proxy, HTTP_X_FORWARDED_FOR="203.0.113.5")
+    attacker = log_in(
+        client, LOGINS[0], "alice", password, ip=proxy, HTTP_X_FORWARDED_FOR="203.0.113.5"
+    )
+    assert attacker.status_code == 429
+    # Alice, through the same proxy from her own address, still gets in.
+    alice = log_in(
+        client, LOGINS[0], "alice", password, ip=proxy, HTTP_X_FORWARDED_FOR="198.51.100.7"
+    )
+    assert alice.status_code == 302
+
+
+def test_a_made_up_forwarded_for_does_not_dodge_the_lockout_without_a_proxy(
+    client, settings, user, password
+):
+    behind_proxy(settings, 0)
+    for i in range(settings.AXES_FAILURE_LIMIT):
+        log_in(client, LOGINS[0], "alice", "wrong", HTTP_X_FORWARDED_FOR=f"203.0.113.{i}")
+    response = log_in(client, LOGINS[0], "alice", password, HTTP_X_FORWARDED_FOR="198.51.100.7")
+    assert response.status_code == 429
+
+
+def test_with_two_proxies_the_client_is_the_address_the_outer_one_saw(
+    client, settings, user, password
+):
+    behind_proxy(settings, 2)
+    # A client-made entry first, then what the outer proxy appended, then the inner one.
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        log_in(
+            client,
+            LOGINS[0],
+            "alice",
+            "wrong",
+            ip="10.9.9.9",
+            HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.5, 10.8.8.8",
+        )
+    dodged = log_in(
+        client,
+        LOGINS[0],
+        "alice",
+        password,
+        ip="10.9.9.9",
+        HTTP_X_FORWARDED_FOR="5.6.7.8, 203.0.113.5, 10.8.8.8",
+    )
+    assert dodged.status_code == 429
 
 
 def test_it_lets_the_user_in_again_after_the_cool_off(client, settings, user, password):
