@@ -11,6 +11,8 @@ class ClassifierConfig(AppConfig):
         from django.conf import settings
         from PIL import Image
 
+        from classifier import checks  # noqa: F401  (registers the system checks)
+
         # Pillow only warns between its pixel limit and twice that. Make the limit the
         # upload limit and the warning an error, for every Pillow use in the process (the
         # upload validation checks the size itself as well).

@@ -87,6 +87,13 @@ def nsfw_score(image) -> float | None:
     return float(nsfw_scores([image])[0])
 
 
+def nsfw_detector_installed() -> bool:
+    """Whether the optional NSFW detector (nudenet) is installed; it is not loaded here."""
+    from ml.signals.nsfw import nsfw_available
+
+    return nsfw_available()
+
+
 def classify(label_set: str, artifact_path: str, image, text: str) -> Classification:
     """Classify one image with its text using the model stored at `artifact_path`.
 

@@ -13,6 +13,7 @@ bellies and armpits do not count.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import threading
 from collections.abc import Sequence
@@ -36,6 +37,11 @@ _detector: tuple[int, object] | None = None  # (pid that loaded it, nudenet.Nude
 
 class NsfwUnavailable(RuntimeError):
     """nudenet is not installed (requirements-nsfw.txt)."""
+
+
+def nsfw_available() -> bool:
+    """Whether nudenet is installed, without importing it (and its ONNX runtime)."""
+    return importlib.util.find_spec("nudenet") is not None
 
 
 def _get_detector():
