@@ -9,18 +9,21 @@ from __future__ import annotations
 from ml import plots
 from moderation.selectors.dashboard import Confusion, Reliability
 
+THEMES = tuple(plots.THEMES)
 
-def confusion_png(confusion: Confusion, *, title: str) -> bytes:
+
+def confusion_png(confusion: Confusion, *, title: str, theme: str = "light") -> bytes:
     return plots.confusion_png(
         confusion.matrix or [[0]],
         confusion.classes,
         title=f"{title} (n={confusion.n})",
         xlabel="Model said",
         ylabel="Moderators said",
+        theme=theme,
     )
 
 
-def reliability_png(reliability: Reliability, *, title: str) -> bytes:
+def reliability_png(reliability: Reliability, *, title: str, theme: str = "light") -> bytes:
     bins = [
         {
             "lo": b.low,
@@ -37,4 +40,5 @@ def reliability_png(reliability: Reliability, *, title: str) -> bytes:
         title=f"{title} (n={reliability.n}, ECE={ece})",
         xlabel="Model confidence",
         ylabel="Share the moderators agreed with",
+        theme=theme,
     )

@@ -479,9 +479,17 @@ def test_dark_mode_follows_the_system_setting(chromium, live_server):
         "Emulation.setEmulatedMedia",
         {"features": [{"name": "prefers-color-scheme", "value": "dark"}]},
     )
+    # The plots are drawn on the server: the page picks the dark drawing (<picture>).
+    plots = (
+        "return [...document.querySelectorAll('#plots img.plot')]"
+        ".map(img => [img.complete && img.naturalWidth > 0, img.currentSrc])"
+    )
     chromium.get(live_server.url + reverse("moderation:dashboard"))
     _ready(chromium)
     assert chromium.execute_script(background) == "rgb(18, 20, 23)"
+    drawn = chromium.execute_script(plots)
+    assert len(drawn) == 2
+    assert all(loaded and src.endswith("&theme=dark") for loaded, src in drawn)
     chromium.execute_cdp_cmd(
         "Emulation.setEmulatedMedia",
         {"features": [{"name": "prefers-color-scheme", "value": "light"}]},
@@ -489,3 +497,6 @@ def test_dark_mode_follows_the_system_setting(chromium, live_server):
     chromium.get(live_server.url + reverse("moderation:dashboard"))
     _ready(chromium)
     assert chromium.execute_script(background) == "rgb(245, 246, 248)"
+    drawn = chromium.execute_script(plots)
+    assert len(drawn) == 2
+    assert all(loaded and "theme=" not in src for loaded, src in drawn)

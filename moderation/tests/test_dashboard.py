@@ -133,6 +133,32 @@ def test_the_plots_are_real_pngs(mod_client, labelled, name):
     assert image.format == "PNG" and image.width > 200
 
 
+@pytest.mark.parametrize("name", ["moderation:confusion_plot", "moderation:reliability_plot"])
+def test_the_plots_come_in_the_pages_light_and_dark_colours(mod_client, labelled, name):
+    def drawn(theme: str) -> Image.Image:
+        response = mod_client.get(reverse(name), {"label_set": "sentiment", "theme": theme})
+        assert response.status_code == 200
+        return Image.open(io.BytesIO(response.content)).convert("RGB")
+
+    light, dark = drawn("light"), drawn("dark")
+    assert light.getpixel((0, 0)) == (255, 255, 255)
+    assert dark.getpixel((0, 0)) == (0x1C, 0x1F, 0x24)  # the dark page's card colour
+    # The labels are drawn light on dark: some pixels are near the dark page's text colour.
+    assert max(sum(pixel) for pixel in dark.get_flattened_data()) > 3 * 200
+    page = mod_client.get(reverse("moderation:dashboard"), {"label_set": "sentiment"})
+    html = page.content.decode()
+    assert '<source media="(prefers-color-scheme: dark)"' in html
+    assert f"{reverse(name)}?label_set=sentiment&amp;theme=dark" in html
+
+
+def test_an_unknown_plot_theme_is_a_400_that_says_the_choices(mod_client, labelled):
+    response = mod_client.get(
+        reverse("moderation:confusion_plot"), {"label_set": "sentiment", "theme": "purple"}
+    )
+    assert response.status_code == 400
+    assert response.content.decode() == "Unknown theme; use light or dark."
+
+
 def test_corrections_by_imports_count_as_waiting_but_not_per_moderator(sentiment, version):
     meme = predicted_meme(version, 0.4)
     correction_create(

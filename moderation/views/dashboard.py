@@ -50,6 +50,19 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _theme(request: HttpRequest) -> str | None:
+    """The plot's colours: ?theme=dark for the dark page (<picture> in the template)."""
+    theme = request.GET.get("theme") or "light"
+    return theme if theme in plots.THEMES else None
+
+
+def _unknown_theme() -> HttpResponse:
+    names = " or ".join(plots.THEMES)
+    return HttpResponse(
+        f"Unknown theme; use {names}.", status=400, content_type="text/plain; charset=utf-8"
+    )
+
+
 def _png_response(png: bytes) -> HttpResponse:
     response = HttpResponse(png, content_type="image/png")
     response["Cache-Control"] = "no-store"
@@ -60,14 +73,20 @@ def _png_response(png: bytes) -> HttpResponse:
 @moderator_required
 def confusion_plot(request: HttpRequest) -> HttpResponse:
     label_set = label_set_from_request(request)
+    theme = _theme(request)
+    if theme is None:
+        return _unknown_theme()
     pairs = dashboard.active_model_pairs(label_set=label_set)
     confusion = dashboard.confusion_matrix(classes=label_set.classes, pairs=pairs)
-    return _png_response(plots.confusion_png(confusion, title=label_set.name))
+    return _png_response(plots.confusion_png(confusion, title=label_set.name, theme=theme))
 
 
 @require_GET
 @moderator_required
 def reliability_plot(request: HttpRequest) -> HttpResponse:
     label_set = label_set_from_request(request)
+    theme = _theme(request)
+    if theme is None:
+        return _unknown_theme()
     reliability = dashboard.reliability(pairs=dashboard.active_model_pairs(label_set=label_set))
-    return _png_response(plots.reliability_png(reliability, title=label_set.name))
+    return _png_response(plots.reliability_png(reliability, title=label_set.name, theme=theme))
