@@ -9,6 +9,7 @@ in the web process cannot draw on each other. matplotlib is imported on first us
 from __future__ import annotations
 
 import io
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,14 +67,32 @@ def _theme(name: str) -> Theme:
         raise ValueError(f"Unknown plot theme {name!r}; one of {', '.join(THEMES)}.") from None
 
 
-def _figure(theme: Theme, **kwargs):
-    from matplotlib.figure import Figure
+_import_lock = threading.Lock()
 
-    return Figure(facecolor=theme.background, **kwargs)
+
+def _matplotlib():
+    """matplotlib's Figure and Agg canvas, imported once under a lock.
+
+    Two threads of the web process drawing the dashboard's two plots at once would
+    otherwise import matplotlib concurrently, and one can get the half-initialised
+    module ("module 'matplotlib' has no attribute 'get_data_path'": a 500, seen in the
+    browser tests).
+    """
+    with _import_lock:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.colors import LinearSegmentedColormap
+        from matplotlib.figure import Figure
+
+    return Figure, FigureCanvasAgg, LinearSegmentedColormap
+
+
+def _figure(theme: Theme, **kwargs):
+    figure_class, _, _ = _matplotlib()
+    return figure_class(facecolor=theme.background, **kwargs)
 
 
 def _png(figure, theme: Theme) -> bytes:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    _, canvas_class, _ = _matplotlib()
 
     # Colours set on the figure's own artists, not through rcParams: those are global
     # state shared by every thread of the web process.
@@ -90,7 +109,7 @@ def _png(figure, theme: Theme) -> bytes:
             legend.get_frame().set_edgecolor(theme.muted)
             for text in legend.get_texts():
                 text.set_color(theme.text)
-    FigureCanvasAgg(figure)
+    canvas_class(figure)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight", facecolor=theme.background)
     return buffer.getvalue()
@@ -106,14 +125,13 @@ def confusion_png(
     theme: str = "light",
 ) -> bytes:
     """matrix[i][j]: examples of classes[i] predicted as classes[j]."""
-    from matplotlib.colors import LinearSegmentedColormap
-
+    _, _, colormap_class = _matplotlib()
     colours = _theme(theme)
     matrix = np.asarray(matrix if len(matrix) else [[0]], dtype=int)
     size = max(3.5, 1.0 + 0.9 * len(classes))
     figure = _figure(colours, figsize=(size, size))
     ax = figure.add_subplot()
-    cells = LinearSegmentedColormap.from_list("cells", [colours.cell_empty, colours.cell_full])
+    cells = colormap_class.from_list("cells", [colours.cell_empty, colours.cell_full])
     image = ax.imshow(matrix, cmap=cells, vmin=0)
     figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04).outline.set_edgecolor(colours.muted)
     ticks = range(len(classes))

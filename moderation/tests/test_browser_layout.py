@@ -332,7 +332,7 @@ ACTIONS = (
     ".mod-nav a, .mod-nav select, .filters input, .filters select, .filters button,"
     " .filters a, .actions button, .actions select, .actions .button,"
     " .actions input[type=checkbox], main table a, main table button, main table summary,"
-    " #undo-link, #reopen"
+    " #undo-link, #reopen, .moderator-links a"
 )
 SMALL_TARGETS = """
 const small = [];
@@ -371,6 +371,46 @@ def test_it_gives_every_control_a_44_px_tap_target_on_a_phone(chromium, live_ser
     # The measurement sees a small control.
     chromium.execute_script("document.getElementById('undo-link').style.minHeight = '0'")
     assert chromium.execute_script(SMALL_TARGETS, "#undo-link")
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_moderator_pages_stay_one_tap_away_when_the_decisions_table_stacks(
+    chromium, live_server
+):
+    _data()
+    _log_in(chromium, live_server, "kim")
+    # The links a reader can see: shown, and not inside the visually hidden header row.
+    visible_links = """
+    return [...document.querySelectorAll('#decisions a')]
+      .filter(a => a.checkVisibility() && !a.closest('thead'))
+      .map(a => [a.textContent.trim(), new URL(a.href).pathname]);
+    """
+    # Stacked, the header row is clipped to nothing (still read out by screen readers).
+    header_links = (
+        "return [...document.querySelectorAll('#decisions-table thead a')]"
+        ".filter(a => getComputedStyle(a.closest('thead')).clipPath === 'none')"
+        ".map(a => a.textContent.trim())"
+    )
+    pages = {name: reverse("moderation:moderator", args=[name]) for name in ("kim", "lee")}
+    found = {}
+    for width, height in SIZES:
+        _viewport(chromium, width, height)
+        chromium.get(live_server.url + reverse("moderation:dashboard"))
+        _ready(chromium)
+        found[width] = (
+            sorted(chromium.execute_script(visible_links)),
+            sorted(chromium.execute_script(header_links)),
+        )
+    moderators = sorted(
+        name
+        for name, _ in chromium.execute_script(
+            "return [...document.querySelectorAll('#decisions-table thead a')]"
+            ".map(a => [a.textContent.trim(), 0])"
+        )
+    )
+    assert moderators  # _data() has decisions by moderators
+    assert found[390] == ([[name, pages[name]] for name in moderators], [])
+    assert found[1366] == ([], moderators)
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
