@@ -6,7 +6,9 @@ optionally one django-q2 worker (`manage.py qcluster`). Then N client threads PO
 generated memes to /api/v1/memes/ with a token, either as fast as the server answers
 (--rate 0) or paced to an offered total rate, for a bounded count and time. Reports the
 accept latency (p50/p95/p99), uploads accepted per second and, with a worker, the time until
-every accepted meme is classified. Everything it started is stopped at the end.
+every accepted meme is classified, and the CPU time per request of gunicorn (all its
+processes), of this client and of the whole machine (/proc). Everything it started is
+stopped at the end.
 
     .venv/bin/python -m bench.api_upload --clients 20 --uploads 1500 --rate 0 --no-worker
     .venv/bin/python -m bench.api_upload --clients 20 --uploads 600 --rate 150 --worker
@@ -295,6 +297,35 @@ def wait_until_classified(base: str, headers: dict, expected: int, timeout: floa
         time.sleep(1.0)
 
 
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def group_cpu_seconds(group: int) -> float:
+    """CPU seconds used by the processes of a process group (gunicorn's master and its
+    workers), counting the workers it has already replaced (reaped: the master's cutime)."""
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        # After the command: state, ppid, pgrp, ..., utime (14), stime, cutime, cstime.
+        if int(fields[2]) == group:
+            total += sum(int(v) for v in fields[11:15]) / _TICK
+    return total
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores were busy since boot (/proc/stat), for the whole machine's
+    cost of an upload: the server, the client, the database server."""
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (
+        int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]
+    )
+    return (user + nice + system + irq + softirq + steal) / _TICK
+
+
 def percentiles(values: list[float]) -> dict:
     if not values:
         return {}
@@ -352,9 +383,17 @@ def main() -> None:
                 requests.get(f"{base}/api/v1/label-sets/", headers=headers, timeout=30)
             if args.worker:
                 worker = start_worker(env, tmp / "qcluster.log")
+            cpu_before = (group_cpu_seconds(web.pid), time.process_time(), machine_busy_seconds())
             outcome = run_clients(base, headers, memes, args)
+            cpu_after = (group_cpu_seconds(web.pid), time.process_time(), machine_busy_seconds())
             accepted = len(outcome.latencies)
             elapsed = outcome.last_answer - outcome.first_send
+            answered = sum(outcome.statuses.values())
+            # Per answered request, over the whole run (warm-up excluded, idle tails included).
+            web_cpu, client_cpu, machine_cpu = (
+                round(1000 * (after - before) / answered, 2) if answered else None
+                for before, after in zip(cpu_before, cpu_after, strict=True)
+            )
             report = {
                 "clients": args.clients,
                 "offered_rate": args.rate or "closed loop",
@@ -368,6 +407,11 @@ def main() -> None:
                 "seconds": round(elapsed, 2),
                 "accepted_per_s": round(accepted / elapsed, 1) if elapsed > 0 else None,
                 "accept_latency": percentiles(outcome.latencies),
+                "cpu_ms_per_request": {
+                    "web": web_cpu,
+                    "client": client_cpu,
+                    "machine": machine_cpu,
+                },
             }
             if args.worker and accepted:
                 after_load = wait_until_classified(

@@ -166,8 +166,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     # The web server and the worker write to the same file: WAL lets readers run beside a
     # writer, IMMEDIATE transactions and a timeout make writers queue instead of failing
-    # with "database is locked".
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # with "database is locked". Connections are kept for CONN_MAX_AGE as on PostgreSQL
+    # (one per gunicorn thread; django-q2 closes them before it forks): opening one per
+    # request, with its PRAGMAs and a fresh read of the schema, was 1 ms of the 7.6 ms of
+    # CPU an upload cost gunicorn (bench.api_upload, docs/benchmarks.md).
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
         "transaction_mode": "IMMEDIATE",
