@@ -5,6 +5,7 @@ import json
 import os
 import random
 import tempfile
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -139,7 +140,52 @@ def pytest_runtest_teardown(item, nextitem):
     return result
 
 
+# The test files that take longest, slowest first (seconds per file in a two-worker run, from
+# --durations). xdist hands out whole files (--dist loadfile) in collection order
+# (--no-loadscope-reorder in pyproject.toml), so these go first and the many short files
+# fill in after them; in xdist's own order (most tests first) the one-test files that run
+# real processes or a browser came last, and one worker ran them alone while the other
+# had nothing left to do.
+SLOWEST_FILES = (
+    "classifier/tests/test_workers.py",  # 30 s, two real django-q2 clusters
+    "ml/tests/test_selection.py",  # 24 s
+    "moderation/tests/test_browser_layout.py",  # 20 s
+    "moderation/tests/test_learning.py",  # 17 s
+    "classifier/tests/api/test_schemathesis.py",  # 15 s
+    "ml/tests/test_training.py",  # 14 s
+    "ml/tests/test_explain.py",  # 13 s
+    "ml/tests/test_ocr.py",  # 12 s
+    "memesense_site/tests/test_hostile_requests.py",  # 10 s
+    "memesense_site/tests/test_metrics.py",  # 9 s
+    "memesense_site/tests/test_serve.py",  # 7 s
+    "ml/tests/test_cli.py",  # 7 s
+    "ml/tests/test_package.py",  # 6 s
+    "memesense_site/tests/test_local_env.py",  # 6 s
+    "memesense_site/tests/test_docker.py",  # 6 s
+    "ml/tests/test_seed_encoders.py",  # 6 s
+)
+
+
+def _longest_first(items) -> None:
+    """Order the items file by file: SLOWEST_FILES first, then the files with most tests.
+
+    A stable sort, so the order within a file (pytest-django's included) stays as it is.
+    Only on an xdist worker: a plain run keeps pytest-django's order (transactional last).
+    """
+    rank = {path: i for i, path in enumerate(SLOWEST_FILES)}
+    count = Counter(item.location[0] for item in items)
+    first = {path: i for i, path in enumerate(count)}  # Counter keeps the order of first sight
+
+    def key(item):
+        path = item.location[0]
+        return rank.get(path, len(rank)), -count[path], first[path]
+
+    items.sort(key=key)
+
+
 def pytest_collection_modifyitems(config, items):
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        _longest_first(items)
     if (SHIPPED_MODEL / "manifest.json").exists():
         return
     skip = pytest.mark.skip(reason="the shipped model ml/shipped/sentiment is not there yet")
