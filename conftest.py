@@ -5,6 +5,7 @@ import json
 import os
 import random
 import tempfile
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -139,7 +140,63 @@ def pytest_runtest_teardown(item, nextitem):
     return result
 
 
+# The test files that take longest, slowest first (seconds per file on one of two xdist
+# workers at load 3-4, from a run's per-test start and end times). xdist hands out whole
+# files (--dist loadfile) in collection order (--no-loadscope-reorder in pyproject.toml),
+# so these go first and the many short files fill in after them; in xdist's own order (most
+# tests first) the one-test files that run real processes or a browser came last, and one
+# worker ran them alone while the other had nothing left to do.
+SLOWEST_FILES = (
+    "moderation/tests/test_browser_layout.py",  # 32 s
+    "moderation/tests/test_learning.py",  # 31 s
+    "ml/tests/test_selection.py",  # 23 s
+    "classifier/tests/api/test_schemathesis.py",  # 21 s
+    "classifier/tests/test_workers.py",  # 20 s, two real django-q2 clusters
+    "ml/tests/test_explain.py",  # 15 s
+    "classifier/tests/test_webhooks.py",  # 12 s
+    "ml/tests/test_training.py",  # 12 s
+    "ml/tests/test_ocr.py",  # 10 s
+    "memesense_site/tests/test_metrics.py",  # 10 s
+    "memesense_site/tests/test_hostile_requests.py",  # 9 s
+    "memesense_site/tests/test_serve.py",  # 8 s
+    "memesense_site/tests/test_docker.py",  # 8 s
+    "ml/tests/test_seed_encoders.py",  # 7 s
+    "memesense_site/tests/test_local_env.py",  # 7 s
+    "moderation/tests/test_autodecisions.py",  # 6 s
+    "classifier/tests/test_signals.py",  # 6 s
+    "ml/tests/test_package.py",  # 6 s
+    "classifier/tests/api/test_memes.py",  # 6 s
+    "classifier/tests/api/test_upload_url.py",  # 5 s
+    "classifier/tests/api/test_auth.py",  # 5 s
+    "ml/tests/test_registry.py",  # 4 s
+    "classifier/tests/test_browser.py",  # 4 s
+    "classifier/tests/test_task.py",  # 4 s
+    "ml/tests/test_cli.py",  # 4 s
+    "moderation/tests/test_browser.py",  # 4 s
+    "moderation/tests/test_permissions.py",  # 4 s
+)
+
+
+def _longest_first(items) -> None:
+    """Order the items file by file: SLOWEST_FILES first, then the files with most tests.
+
+    A stable sort, so the order within a file (pytest-django's included) stays as it is.
+    Only on an xdist worker: a plain run keeps pytest-django's order (transactional last).
+    """
+    rank = {path: i for i, path in enumerate(SLOWEST_FILES)}
+    count = Counter(item.location[0] for item in items)
+    first = {path: i for i, path in enumerate(count)}  # Counter keeps the order of first sight
+
+    def key(item):
+        path = item.location[0]
+        return rank.get(path, len(rank)), -count[path], first[path]
+
+    items.sort(key=key)
+
+
 def pytest_collection_modifyitems(config, items):
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        _longest_first(items)
     if (SHIPPED_MODEL / "manifest.json").exists():
         return
     skip = pytest.mark.skip(reason="the shipped model ml/shipped/sentiment is not there yet")

@@ -4,13 +4,19 @@ import os
 
 import pytest
 
-from conftest import REDIS_URL_GIVEN, _redis_url_for_worker
+from conftest import REDIS_URL_GIVEN, SLOWEST_FILES, _redis_url_for_worker
 
 
 def test_it_gives_each_worker_the_next_redis_database():
     assert _redis_url_for_worker("redis://127.0.0.1:6379/5", "gw0") == "redis://127.0.0.1:6379/5"
     assert _redis_url_for_worker("redis://127.0.0.1:6379/5", "gw1") == "redis://127.0.0.1:6379/6"
     assert _redis_url_for_worker("redis://:pw@redis:6379", "gw2") == "redis://:pw@redis:6379/2"
+
+
+def test_every_file_xdist_starts_first_is_there(pytestconfig):
+    # A renamed or deleted file would silently fall back to xdist's ordinary place.
+    root = pytestconfig.rootpath
+    assert [path for path in SLOWEST_FILES if not (root / path).is_file()] == []
 
 
 @pytest.fixture

@@ -76,7 +76,9 @@ def test_it_refuses_a_private_address_when_private_networks_are_off(
 
 
 def test_it_gives_up_on_a_slow_body(local_ok, user_client, http_receiver, meme_files):
-    http_receiver.script = [{"drip": b"x" * 100, "every": 0.5, "type": "image/png"}]
+    # Each chunk comes well within the read timeout; the whole body never within the deadline.
+    local_ok.IMAGE_URL_TIMEOUT = 1
+    http_receiver.script = [{"drip": b"x" * 100, "every": 0.2, "type": "image/png"}]
     started = time.monotonic()
     response = post_url(user_client, f"{http_receiver.url}/slow.png")
     assert time.monotonic() - started < local_ok.IMAGE_URL_TIMEOUT + 2
