@@ -153,6 +153,7 @@ SLOWEST_FILES = (
     "classifier/tests/api/test_schemathesis.py",  # 21 s
     "classifier/tests/test_workers.py",  # 20 s, two real django-q2 clusters
     "ml/tests/test_explain.py",  # 15 s
+    "ml/tests/test_ocr_int8.py",  # 15 s, builds the int8 detector
     "classifier/tests/test_webhooks.py",  # 12 s
     "ml/tests/test_training.py",  # 12 s
     "ml/tests/test_ocr.py",  # 10 s

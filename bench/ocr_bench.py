@@ -407,6 +407,7 @@ SETTINGS: dict[str, Callable] = {
     "rapidocr-v1": rapid(
         det_limit="min", det_side=736, angle="all", rec_batch=6, rec_width=320, layout=False
     ),
+    "float32 det": rapid(det_int8=False),
     "det max 576": rapid(det_side=576),
     "det max 640": rapid(det_side=640),
     "det max 960": rapid(det_side=960),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import socket
 from pathlib import Path
 
 import numpy as np
@@ -97,3 +98,15 @@ def make_rule_dataset(folder: Path, n: int, seed: int = 0, rule: str = "image") 
         writer.writeheader()
         writer.writerows(rows)
     return path
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Fail any attempt to reach the network, as on a machine without internet."""
+
+    def refuse(*args, **kwargs):
+        raise OSError("network access attempted during an offline test")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)

@@ -2,7 +2,6 @@
 
 import os
 import re
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -65,18 +64,6 @@ def banded(photo: Image.Image, caption: str, size=(600, 450)) -> Image.Image:
 @pytest.fixture(scope="module")
 def engines() -> dict[str, ocr.OcrEngine]:
     return {"tesseract": TesseractEngine(), "rapidocr": RapidOcrEngine()}
-
-
-@pytest.fixture
-def no_network(monkeypatch):
-    """Fail any attempt to reach the network, as on a machine without internet."""
-
-    def refuse(*args, **kwargs):
-        raise OSError("network access attempted during an offline test")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    monkeypatch.setattr(socket, "getaddrinfo", refuse)
 
 
 @pytest.mark.parametrize("name", ENGINES)
