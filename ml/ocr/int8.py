@@ -103,12 +103,13 @@ def int8_detector(source: Path, preprocess: Callable[[np.ndarray], np.ndarray]) 
             return path
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            _build(source, preprocess, path)
         except OSError:
             # An unwritable cache costs a build per process, in a folder of its own.
             import tempfile
 
             path = Path(tempfile.mkdtemp(prefix="memesense-ocr-")) / path.name
-        _build(source, preprocess, path)
+            _build(source, preprocess, path)
     return path
 
 

@@ -14,6 +14,7 @@ side, lines too small to matter are not recognised, the angle classifier only se
 that are not horizontal, and the lines are put in reading order by layout.
 """
 
+import logging
 import time
 from pathlib import Path
 
@@ -23,6 +24,8 @@ from PIL import Image, ImageDraw, ImageFont
 from ml.ocr.base import OcrError, normalise_whitespace, to_rgb
 from ml.ocr.layout import Box, reading_order
 from ml.ocr.words import WordSplitter
+
+logger = logging.getLogger(__name__)
 
 STAGES = ("detect", "classify", "recognise", "order")
 # A line whose top edge rises or falls more than this per unit of width (about 10 degrees)
@@ -161,6 +164,8 @@ class RapidOcrEngine:
             self._det = self._det_small = ocr._load_det_model()
             if det_int8 and det_model is None:
                 self._det = self._int8_detector(ocr)
+            # Public, so that the OCR text cache's key (ml.ocr_cache) tells the two apart.
+            self.det_int8 = self._det is not self._det_small
             self._cls = ocr._load_cls_model()
             self._rec = ocr._load_rec_model()
             self.read(_warm_up_image())
@@ -176,7 +181,12 @@ class RapidOcrEngine:
 
         # The file the wheel's detector was loaded from (RapidOCR resolves it itself).
         source = Path(self._det.session.session._model_path)
-        path = int8_detector(source, self._det.get_preprocess())
+        try:
+            path = int8_detector(source, self._det.get_preprocess())
+        except Exception as exc:  # onnxruntime's quantisation raises its own errors
+            # Slower OCR, not none: every meme still gets its text.
+            logger.warning("int8 text detector not built (%s); detecting in float32", exc)
+            return self._det_small
         ocr.text_det = None
         ocr.cfg.Det.model_path = str(path)
         try:

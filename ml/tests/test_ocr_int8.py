@@ -9,6 +9,7 @@ from PIL import Image
 
 from ml.ocr import int8
 from ml.ocr.rapid import RapidOcrEngine
+from ml.ocr_cache import engine_key
 from ml.tests.test_ocr_real_memes import REAL, transcriptions, word_recall
 
 
@@ -28,8 +29,11 @@ def test_it_is_built_once_into_the_cache_and_then_loaded_from_it(no_network, tmp
     second = RapidOcrEngine()
     assert detector_file(second) == built[0] and built[0].stat().st_mtime_ns == stamp
     assert list(cache.iterdir()) == built  # no scratch files left behind
-    # Float32 when asked, from the wheel itself.
-    assert detector_file(RapidOcrEngine(det_int8=False)).parent != cache
+    # Float32 when asked, from the wheel itself; the OCR text cache keeps their texts apart.
+    float32 = RapidOcrEngine(det_int8=False)
+    assert detector_file(float32).parent != cache
+    assert (first.det_int8, float32.det_int8) == (True, False)
+    assert engine_key(first) != engine_key(float32)
 
 
 def six_convolutions(path: Path) -> Path:
